@@ -1,0 +1,194 @@
+/* runtime/rt.c - the runtime on a libuv loop: creation, deferred flushing
+ * from unref'd prepare/check handles, volt_flush, and the close protocol
+ * (handles closed, on_closed called, memory freed after the last release).
+ */
+#include <stdlib.h>
+
+#include "runtime/inbox.h"
+#include "runtime/rt.h"
+
+/* TEMPORARY until runtime/inbox.c lands: weak so the library links. */
+#pragma weak volt__inbox_open
+#pragma weak volt__inbox_close
+#pragma weak volt__inbox_has_handle
+#define INBOX(f) (f)
+
+static void *default_realloc(void *ud, void *p, size_t old, size_t n) {
+  (void)ud;
+  (void)old;
+  if (n == 0) {
+    free(p);
+    return NULL;
+  }
+  return realloc(p, n);
+}
+
+/* ---- deferred flushing ------------------------------------------------------ */
+
+static bool has_work(volt__core *c) { return c->queue_len || c->graves_len || c->defer_len; }
+
+static void deferred_flush(volt_rt *rt) {
+  volt__core *c = &rt->core;
+  if (c->drain) c->drain(rt);
+  if (rt->flush_scheduled) {
+    rt->flush_scheduled = false;
+    uv_unref((uv_handle_t *)&rt->prepare);
+  }
+  if (has_work(c) && !c->batch && !c->closing) volt__flush(c);
+}
+
+static void on_prepare(uv_prepare_t *h) { deferred_flush(h->data); }
+static void on_check(uv_check_t *h) { deferred_flush(h->data); }
+
+/* Deferred mode: a write happened; make sure a flush comes before the loop
+ * sleeps. While something waits, the prepare handle is ref'd so that
+ * uv_run does not return with the graph dirty. */
+static void schedule(volt_rt *rt) {
+  if (rt->flush_scheduled || !rt->handles_open) return;
+  rt->flush_scheduled = true;
+  uv_ref((uv_handle_t *)&rt->prepare);
+}
+
+/* ---- creation ------------------------------------------------------------------- */
+
+static void close_now(volt_rt *rt);
+
+static void after_flush(volt_rt *rt) {
+  volt__core *c = &rt->core;
+  if (c->close_pending && !c->flushing && !c->running) {
+    c->close_pending = false;
+    close_now(rt);
+  }
+}
+
+int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *cfg) {
+  if (!out) return VOLT_EINVAL;
+  if (cfg && cfg->deferred && !loop) return VOLT_EINVAL;
+  volt_realloc_fn ra = (cfg && cfg->realloc) ? cfg->realloc : default_realloc;
+  void *ud = cfg ? cfg->realloc_ud : NULL;
+  volt_rt *rt = ra(ud, NULL, 0, sizeof *rt);
+  if (!rt) return VOLT_ENOMEM;
+  memset(rt, 0, sizeof *rt);
+  volt__core *c = &rt->core;
+  volt__core_init(c, rt, cfg);
+  c->bytes += sizeof *rt;
+  c->after_flush = after_flush;
+  rt->loop = loop;
+  atomic_init(&rt->refs, 1);
+  atomic_init(&rt->close_begun, false);
+  if (loop) {
+    unsigned pool = 4;
+    const char *env = getenv("UV_THREADPOOL_SIZE");
+    if (env && atoi(env) > 0) pool = (unsigned)atoi(env);
+    rt->max_in_flight = (cfg && cfg->max_in_flight) ? cfg->max_in_flight : (pool > 1 ? pool - 1 : 1);
+    int r = uv_prepare_init(loop, &rt->prepare);
+    if (r == 0) r = uv_check_init(loop, &rt->check);
+    if (r) {
+      ra(ud, rt, sizeof *rt, 0);
+      return r;
+    }
+    rt->prepare.data = rt;
+    rt->check.data = rt;
+    uv_unref((uv_handle_t *)&rt->prepare);
+    uv_unref((uv_handle_t *)&rt->check);
+    rt->handles_open = true;
+    rt->open_handles = 2;
+    if (cfg && cfg->deferred) {
+      c->deferred = true;
+      c->schedule = schedule;
+      uv_prepare_start(&rt->prepare, on_prepare);
+      uv_check_start(&rt->check, on_check);
+    }
+    r = volt__inbox_open ? volt__inbox_open(rt) : 0;
+    if (r) {
+      /* The handles close on the next uv_run; the runtime's memory goes
+       * with the last close callback. */
+      volt_rt_close(rt, NULL, NULL);
+      return r;
+    }
+    if (volt__inbox_has_handle && volt__inbox_has_handle(rt)) rt->open_handles++;
+  } else {
+    rt->max_in_flight = 1;
+  }
+  *out = rt;
+  return 0;
+}
+
+uv_loop_t *volt_rt_loop(volt_rt *rt) { return rt ? rt->loop : NULL; }
+
+int volt_flush(volt_rt *rt) {
+  if (!rt) return VOLT_EINVAL;
+  volt__core *c = &rt->core;
+  if (!volt__on_loop(c)) return VOLT_ETHREAD;
+  if (c->flushing || c->running || c->closing) return 0;
+  if (c->drain) c->drain(rt);
+  return volt__flush(c);
+}
+
+/* ---- close ------------------------------------------------------------------------- */
+
+void volt__rt_free(volt_rt *rt) {
+  volt__core *c = &rt->core;
+  volt__core_free(c);
+  volt_realloc_fn ra = c->realloc;
+  ra(c->realloc_ud, rt, sizeof *rt, 0);
+}
+
+int volt_rt_acquire(volt_rt *rt) {
+  if (!rt) return VOLT_EINVAL;
+  int n = atomic_load(&rt->refs);
+  do {
+    if (n <= 0) return VOLT_ECLOSING;
+  } while (!atomic_compare_exchange_weak(&rt->refs, &n, n + 1));
+  if (atomic_load(&rt->close_begun)) {
+    volt_rt_release(rt);
+    return VOLT_ECLOSING;
+  }
+  return 0;
+}
+
+void volt_rt_release(volt_rt *rt) {
+  if (!rt) return;
+  if (atomic_fetch_sub(&rt->refs, 1) == 1) volt__rt_free(rt);
+}
+
+static void finish_close(volt_rt *rt) {
+  if (rt->closed_called) return;
+  rt->closed_called = true;
+  if (rt->on_closed) rt->on_closed(rt->on_closed_ud);
+  volt_rt_release(rt); /* the loop side's reference */
+}
+
+void volt__rt_handle_closed(volt_rt *rt) {
+  if (--rt->open_handles == 0) finish_close(rt);
+}
+
+static void on_handle_closed(uv_handle_t *h) { volt__rt_handle_closed(h->data); }
+
+static void close_now(volt_rt *rt) {
+  volt__core *c = &rt->core;
+  volt__core_dispose_all(c);
+  c->closing = true;
+  if (volt__inbox_close) volt__inbox_close(rt);
+  if (rt->handles_open) {
+    rt->handles_open = false;
+    uv_close((uv_handle_t *)&rt->prepare, on_handle_closed);
+    uv_close((uv_handle_t *)&rt->check, on_handle_closed);
+  } else if (rt->open_handles == 0) {
+    finish_close(rt);
+  }
+}
+
+void volt_rt_close(volt_rt *rt, void (*on_closed)(void *ud), void *ud) {
+  if (!rt) return;
+  volt__core *c = &rt->core;
+  if (!volt__on_loop(c)) return;
+  if (atomic_exchange(&rt->close_begun, true)) return;
+  rt->on_closed = on_closed;
+  rt->on_closed_ud = ud;
+  if (c->flushing || c->running) {
+    c->close_pending = true; /* done when the flush or callback ends */
+    return;
+  }
+  close_now(rt);
+}

@@ -1,0 +1,250 @@
+/* signals/alloc.c - memory of the graph: the allocator hook, node slabs,
+ * the edge array, extension records, and the loop-thread identity.
+ *
+ * Nodes: 64-byte slots carved from slabs of VOLT__SLAB_NODES; a slot's
+ * address never changes, so users can hold volt_node pointers. Edges: one
+ * array of 32-byte records addressed by 32-bit index; it may move when it
+ * grows, so code keeps indices, not pointers, across anything that links.
+ * Extensions: chunks of VOLT__EXT_CHUNK records, stable addresses.
+ */
+#include <stdlib.h>
+
+#include "signals/internal.h"
+
+/* ---- thread identity ------------------------------------------------------ */
+
+#if defined(__GNUC__)
+static _Thread_local char volt__tls_byte __attribute__((tls_model("initial-exec")));
+#else
+static _Thread_local char volt__tls_byte;
+#endif
+
+const void *volt__thread_tag(void) { return &volt__tls_byte; }
+
+bool volt__on_loop(const volt__core *c) { return c->thread_tag == (const void *)&volt__tls_byte; }
+
+/* ---- allocator -------------------------------------------------------------- */
+
+static void *default_realloc(void *ud, void *p, size_t old, size_t n) {
+  (void)ud;
+  (void)old;
+  if (n == 0) {
+    free(p);
+    return NULL;
+  }
+  return realloc(p, n);
+}
+
+void *volt__realloc(volt__core *c, void *p, size_t old, size_t n) {
+  void *q = c->realloc(c->realloc_ud, p, old, n);
+  if (n == 0) {
+    c->bytes -= old;
+    return NULL;
+  }
+  if (q == NULL) return NULL; /* p is untouched */
+  c->bytes += n;
+  c->bytes -= old;
+  return q;
+}
+
+void *volt__alloc(volt__core *c, size_t n) { return volt__realloc(c, NULL, 0, n); }
+
+void volt__free(volt__core *c, void *p, size_t n) {
+  if (p) volt__realloc(c, p, n, 0);
+}
+
+char *volt__strdup(volt__core *c, const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = volt__alloc(c, n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+void volt__strfree(volt__core *c, char *s) {
+  if (s) volt__free(c, s, strlen(s) + 1);
+}
+
+/* Grows an array of `size`-byte items to hold at least `need` items. */
+static int grow(volt__core *c, void **arr, uint32_t *cap, uint32_t need, size_t size,
+                uint32_t min) {
+  if (need <= *cap) return 0;
+  uint64_t n = *cap ? (uint64_t)*cap * 2 : min;
+  while (n < need) n *= 2;
+  if (n > UINT32_MAX / 2) return VOLT_ENOMEM;
+  void *p = volt__realloc(c, *arr, (size_t)*cap * size, (size_t)n * size);
+  if (!p) return VOLT_ENOMEM;
+  *arr = p;
+  *cap = (uint32_t)n;
+  return 0;
+}
+
+int volt__grow(volt__core *c, void **arr, uint32_t *cap, uint32_t need, size_t size) {
+  return grow(c, arr, cap, need, size, 16);
+}
+
+/* ---- nodes -------------------------------------------------------------------- */
+
+volt_node *volt__node_alloc(volt__core *c) {
+  volt_node *n = c->free_nodes;
+  if (!n) {
+    if (c->nslabs == c->slabs_cap &&
+        grow(c, (void **)&c->slabs, &c->slabs_cap, c->nslabs + 1, sizeof(void *), 8))
+      return NULL;
+    size_t sz = (size_t)VOLT__SLAB_NODES * sizeof(volt_node);
+    volt_node *slab = volt__alloc(c, sz);
+    if (!slab) return NULL;
+    c->node_bytes += sz;
+    c->slabs[c->nslabs++] = slab;
+    /* Thread the slots onto the free list, first slot first. */
+    for (uint32_t i = VOLT__SLAB_NODES; i-- > 0;) {
+      slab[i].flags = VOLT__K_FREE;
+      slab[i].rt = (volt_rt *)c;
+      slab[i].u.f.fn.any = c->free_nodes;
+      c->free_nodes = &slab[i];
+    }
+    n = c->free_nodes;
+  }
+  c->free_nodes = (volt_node *)n->u.f.fn.any;
+  n->flags = 0;
+  n->deps = n->deps_tail = n->subs = n->subs_tail = 0;
+  n->ext = 0;
+  n->value = volt_nil();
+  n->u.f.fn.any = NULL;
+  n->u.f.ud = NULL;
+  c->live_nodes++;
+  return n;
+}
+
+void volt__node_release_slot(volt__core *c, volt_node *n) {
+  n->flags = VOLT__K_FREE;
+  n->u.f.fn.any = c->free_nodes;
+  c->free_nodes = n;
+  c->live_nodes--;
+}
+
+/* ---- edges -------------------------------------------------------------------- */
+
+uint32_t volt__edge_alloc(volt__core *c) {
+  uint32_t i = c->free_edges;
+  if (i) {
+    c->free_edges = c->edges[i].next_dep;
+  } else {
+    if (c->edges_used == c->edges_cap) {
+      uint32_t old = c->edges_cap;
+      if (grow(c, (void **)&c->edges, &c->edges_cap, c->edges_used + 1, sizeof(volt__edge), 64))
+        return 0;
+      c->edge_bytes += (size_t)(c->edges_cap - old) * sizeof(volt__edge);
+      if (c->edges_used == 0) c->edges_used = 1; /* index 0 means none */
+    }
+    i = c->edges_used++;
+  }
+  c->live_edges++;
+  return i;
+}
+
+void volt__edge_free(volt__core *c, uint32_t i) {
+  volt__edge *e = &c->edges[i];
+  e->dep = e->sub = NULL;
+  e->next_dep = c->free_edges;
+  c->free_edges = i;
+  c->live_edges--;
+}
+
+/* ---- extensions ---------------------------------------------------------------- */
+
+static volt__ext *ext_at(volt__core *c, uint32_t i) {
+  return &c->ext_chunks[i / VOLT__EXT_CHUNK][i % VOLT__EXT_CHUNK];
+}
+
+volt__ext *volt__ext_of(volt__core *c, const volt_node *n) {
+  return n->ext ? ext_at(c, n->ext) : NULL;
+}
+
+volt__ext *volt__ext_get(volt__core *c, volt_node *n, bool create) {
+  if (n->ext) return ext_at(c, n->ext);
+  if (!create) return NULL;
+  uint32_t i = c->free_ext;
+  if (i) {
+    c->free_ext = ext_at(c, i)->next_free;
+  } else {
+    if (c->ext_used == 0) c->ext_used = 1;
+    if (c->ext_used == c->ext_nchunks * VOLT__EXT_CHUNK) {
+      uint32_t cap = c->ext_nchunks;
+      volt__ext *chunk = volt__alloc(c, VOLT__EXT_CHUNK * sizeof(volt__ext));
+      if (!chunk) return NULL;
+      memset(chunk, 0, VOLT__EXT_CHUNK * sizeof(volt__ext));
+      void *p = volt__realloc(c, c->ext_chunks, cap * sizeof(void *), (cap + 1) * sizeof(void *));
+      if (!p) {
+        volt__free(c, chunk, VOLT__EXT_CHUNK * sizeof(volt__ext));
+        return NULL;
+      }
+      c->ext_chunks = p;
+      c->ext_chunks[c->ext_nchunks++] = chunk;
+    }
+    i = c->ext_used++;
+  }
+  volt__ext *x = ext_at(c, i);
+  memset(x, 0, sizeof *x);
+  x->node = n;
+  n->ext = i;
+  return x;
+}
+
+void volt__ext_release(volt__core *c, volt_node *n) {
+  if (!n->ext) return;
+  volt__ext *x = ext_at(c, n->ext);
+  volt__strfree(c, x->name);
+  x->name = NULL;
+  x->node = NULL;
+  x->next_free = c->free_ext;
+  c->free_ext = n->ext;
+  n->ext = 0;
+}
+
+/* ---- scratch stack --------------------------------------------------------------- */
+
+int volt__stack_reserve(volt__core *c, uint32_t need) {
+  return grow(c, (void **)&c->stack, &c->stack_cap, need, sizeof(uint32_t), 64);
+}
+
+/* ---- teardown ------------------------------------------------------------------- */
+
+void volt__core_free(volt__core *c) {
+  if (c->tokens_free) c->tokens_free(c);
+  for (uint32_t i = 0; i < c->nslabs; i++)
+    volt__free(c, c->slabs[i], (size_t)VOLT__SLAB_NODES * sizeof(volt_node));
+  volt__free(c, c->slabs, c->slabs_cap * sizeof(void *));
+  volt__free(c, c->edges, (size_t)c->edges_cap * sizeof(volt__edge));
+  for (uint32_t i = 0; i < c->ext_nchunks; i++) {
+    for (uint32_t j = 0; j < VOLT__EXT_CHUNK; j++) volt__strfree(c, c->ext_chunks[i][j].name);
+    volt__free(c, c->ext_chunks[i], VOLT__EXT_CHUNK * sizeof(volt__ext));
+  }
+  volt__free(c, c->ext_chunks, c->ext_nchunks * sizeof(void *));
+  volt__free(c, c->stack, c->stack_cap * sizeof(uint32_t));
+  volt__free(c, c->defer, c->defer_cap * sizeof(volt_node *));
+  volt__free(c, c->queue, c->queue_cap * sizeof(volt_node *));
+  volt__free(c, c->limbo, c->limbo_cap * sizeof(volt_node *));
+  volt__free(c, c->wq, c->wq_cap * sizeof(volt_node *));
+  volt__free(c, c->graves, c->graves_cap * sizeof(volt__grave));
+  c->slabs = NULL;
+  c->edges = NULL;
+  c->ext_chunks = NULL;
+  c->nslabs = c->slabs_cap = c->edges_cap = c->ext_nchunks = 0;
+}
+
+void volt__core_defaults(volt__core *c, volt_rt *rt, const volt_config *cfg) {
+  (void)rt;
+  c->realloc = (cfg && cfg->realloc) ? cfg->realloc : default_realloc;
+  c->realloc_ud = cfg ? cfg->realloc_ud : NULL;
+  c->thread_tag = volt__thread_tag();
+  c->max_rounds = (cfg && cfg->max_rounds) ? cfg->max_rounds : 100;
+  c->on_error = cfg ? cfg->on_error : NULL;
+  c->on_error_ud = cfg ? cfg->on_error_ud : NULL;
+  c->version = 1;
+}
+
+int volt__core_init(volt__core *c, volt_rt *rt, const volt_config *cfg) {
+  volt__core_defaults(c, rt, cfg);
+  volt__stack_init(c);
+  return 0;
+}

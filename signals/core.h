@@ -1,0 +1,279 @@
+/* signals/core.h - the graph core's internal data layout and entry points.
+ *
+ * Shared by signals/, tokens/ and runtime/. No <uv.h> here: the runtime's
+ * struct volt_rt starts with a volt__core, and the core only ever sees that
+ * part (VOLT__CORE(rt)).
+ *
+ * Layout (docs/design.md explains the numbers):
+ *  - nodes are 64-byte slots in slab chunks; their addresses are stable, so
+ *    users hold volt_node pointers;
+ *  - edges are 32-byte records in one growable array, addressed by a 32-bit
+ *    index (0 = none). Each edge sits in two lists: its dependency's
+ *    subscriber list (doubly linked) and its subscriber's dependency list
+ *    (singly linked, trimmed from the tail after each run);
+ *  - rarely used per-node data (name, hooks, owner links, cleanups, kind
+ *    data) lives in an extension record, allocated on demand.
+ */
+#ifndef VOLT_SIGNALS_CORE_H
+#define VOLT_SIGNALS_CORE_H
+
+#include <stdatomic.h>
+#include <volt/volt.h>
+
+/* ---- node flags ---------------------------------------------------------- */
+
+/* Kind: the low 4 bits. */
+enum {
+  VOLT__K_FREE = 0,
+  VOLT__K_SIGNAL,
+  VOLT__K_COMPUTED,
+  VOLT__K_EFFECT,
+  VOLT__K_WATCHER,
+  VOLT__K_SCOPE,
+  VOLT__K_EVENT,
+  VOLT__K_TOKEN,
+  VOLT__K_MASK = 0xf
+};
+
+enum {
+  VOLT__F_DIRTY = 1u << 4,     /* a direct dependency changed (signal: value pending) */
+  VOLT__F_PENDING = 1u << 5,   /* an indirect dependency may have changed */
+  VOLT__F_RUNNING = 1u << 6,   /* fn is running (tracking its reads) */
+  VOLT__F_QUEUED = 1u << 7,    /* in the effect/watcher queue */
+  VOLT__F_DISPOSED = 1u << 8,  /* disposed; slot freed when the flush ends */
+  VOLT__F_HAS_VALUE = 1u << 9, /* computed has been evaluated once */
+  VOLT__F_HOOKS = 1u << 10,    /* ext has watched/unwatched hooks */
+  VOLT__F_RELEASE = 1u << 11,  /* ext has a release hook */
+  VOLT__F_EQUALS = 1u << 12,   /* ext has an equals function */
+  VOLT__F_ALWAYS = 1u << 13,   /* every write notifies (events) */
+  VOLT__F_LISTENER = 1u << 14, /* subscriber handled by kind ops, not run as effect */
+  VOLT__F_SCHEDULED = 1u << 15 /* in a limbo or free list */
+};
+
+#define VOLT__KIND(n) ((n)->flags & VOLT__K_MASK)
+
+/* ---- records --------------------------------------------------------------- */
+
+typedef struct volt__edge {
+  volt_node *dep;     /* the node read */
+  volt_node *sub;     /* the node that read it */
+  uint32_t prev_sub;  /* dep's subscriber list */
+  uint32_t next_sub;
+  uint32_t next_dep;  /* sub's dependency list; free-list link when unused */
+  uint32_t version;   /* tracking run that last confirmed this edge */
+} volt__edge;
+
+struct volt_node {
+  uint32_t flags;
+  uint32_t deps, deps_tail; /* dependency list (edge indices) */
+  uint32_t subs, subs_tail; /* subscriber list (edge indices) */
+  uint32_t ext;             /* extension index, 0: none */
+  volt_val value;           /* current value */
+  union {
+    struct {
+      union {
+        volt_val (*compute)(void *ud);
+        void (*run)(void *ud);
+        volt_watch_fn watch;
+        void *any;
+      } fn;
+      void *ud;
+    } f;
+    volt_val pending; /* signals: the value written but not yet settled */
+  } u;
+  volt_rt *rt; /* set once per slab slot, never rewritten */
+};
+
+typedef struct volt__cleanup {
+  struct volt__cleanup *next;
+  void (*fn)(void *ud);
+  void *ud;
+} volt__cleanup;
+
+/* Per-kind behaviour for kinds defined outside signals/ (tokens, events,
+ * watchers). Registered once per runtime in core->ops[kind]. */
+typedef struct volt__kind_ops {
+  const char *name; /* for DOT */
+  /* A listener subscriber (VOLT__F_LISTENER) was reached by propagation:
+   * it is queued and, when the flush reaches it, run(n) is called. */
+  void (*run)(volt_node *n);
+  /* Free kind data; called once when the node is disposed, before its edges
+   * are dropped. */
+  void (*dispose)(volt_node *n);
+} volt__kind_ops;
+
+typedef struct volt__ext {
+  volt_node *node;
+  volt_node *owner;                 /* effect or scope that owns the node */
+  volt_node *first_child, *last_child;
+  volt_node *prev_sib, *next_sib;
+  volt__cleanup *cleanups;          /* LIFO */
+  char *name;
+  bool (*equals)(volt_val a, volt_val b, void *ud);
+  void (*release)(volt_val v, void *ud);
+  void (*watched)(volt_node *n, void *ud);
+  void (*unwatched)(volt_node *n, void *ud);
+  void *opts_ud;
+  void *data;                       /* kind data (tokens, watchers, events) */
+  uint32_t next_free;
+} volt__ext;
+
+/* A value released later (at the end of the flush), so that watchers still
+ * see the old value. */
+typedef struct volt__grave {
+  volt_val v;
+  void (*release)(volt_val v, void *ud);
+  void *ud;
+} volt__grave;
+
+/* One tracking run on the C stack. */
+typedef struct volt__frame {
+  volt_node *node;  /* its deps_tail is the cursor of this run */
+  uint32_t version; /* edges confirmed in this run carry it */
+  bool oom;         /* a dependency could not be recorded */
+  struct volt__frame *prev;
+} volt__frame;
+
+#define VOLT__SLAB_NODES 1024u
+#define VOLT__EXT_CHUNK 256u
+
+typedef struct volt__core {
+  /* allocator */
+  volt_realloc_fn realloc;
+  void *realloc_ud;
+  size_t bytes, node_bytes, edge_bytes;
+
+  /* thread identity: address of a thread-local byte of the loop thread */
+  const void *thread_tag;
+
+  /* nodes */
+  void **slabs;
+  uint32_t nslabs, slabs_cap;
+  volt_node *free_nodes; /* linked through u.f.fn.any */
+  size_t live_nodes;
+
+  /* edges */
+  volt__edge *edges;
+  uint32_t edges_cap, edges_used, free_edges;
+  size_t live_edges;
+
+  /* extensions */
+  volt__ext **ext_chunks;
+  uint32_t ext_nchunks, ext_used, free_ext;
+
+  /* tracking */
+  volt__frame *frame;      /* innermost tracking run, NULL: untracked */
+  volt_node *owner;        /* current owner (effect/scope), NULL: runtime */
+  uint32_t version;        /* tracking run counter */
+  uint32_t computing;      /* computeds being evaluated (writes forbidden) */
+  uint32_t depth;          /* nested computed evaluations */
+  uint32_t running;        /* effect/computed/watcher callbacks on the stack */
+  const char *stack_limit; /* deeper than this: defer evaluation */
+  uint32_t deferred_evals; /* evaluations cut short for lack of stack */
+
+  /* scratch stack for propagate/check (edge indices / nodes) */
+  uint32_t *stack;
+  uint32_t stack_cap, sp;
+  volt_node **defer;       /* computeds to evaluate first (deep chains) */
+  uint32_t defer_len, defer_cap;
+
+  /* flushing */
+  volt_node **queue; /* effects and listeners to run */
+  uint32_t queue_len, queue_cap, queue_head;
+  volt_node **wq;    /* watchers waiting for the effects to settle */
+  uint32_t wq_len, wq_cap;
+  volt_node **limbo; /* disposed during a flush; freed at its end */
+  uint32_t limbo_len, limbo_cap;
+  volt__grave *graves;
+  uint32_t graves_len, graves_cap;
+  uint32_t batch;    /* batch depth */
+  bool flushing;
+  bool deferred;     /* flush from the loop (runtime sets schedule) */
+  bool closing;
+  bool close_pending;  /* close requested during a flush */
+  unsigned max_rounds;
+  uint64_t flushes, effect_runs;
+  volt__cleanup *root_cleanups; /* volt_on_cleanup outside any owner */
+
+  /* hooks into the runtime layer */
+  void (*schedule)(volt_rt *rt);  /* deferred mode: make sure a flush comes */
+  void (*after_flush)(volt_rt *rt); /* e.g. a close requested during the flush */
+  void (*on_error)(volt_rt *rt, int code, const char *msg, void *ud);
+  void *on_error_ud;
+
+  const volt__kind_ops *ops[VOLT__K_MASK + 1];
+
+  /* tokens/: the ack table (ids and generations), owned by tokens/. Freed by
+   * tokens_free (set by tokens/ when it creates the table) at core free. */
+  struct volt__tokens *tokens;
+  void (*tokens_free)(struct volt__core *c);
+  /* runtime/: drain the cross-thread inbox (set by runtime/; may be NULL).
+   * volt_flush calls it first. */
+  void (*drain)(volt_rt *rt);
+} volt__core;
+
+#define VOLT__CORE(rt) ((volt__core *)(void *)(rt))
+#define VOLT__E(c, i) (&(c)->edges[(i)])
+
+/* ---- entry points for the other layers ------------------------------------ */
+
+/* Thread check: true on the runtime's loop thread. */
+bool volt__on_loop(const volt__core *c);
+const void *volt__thread_tag(void);
+
+/* Allocation through the hook, counted in c->bytes. */
+void *volt__alloc(volt__core *c, size_t n);
+void *volt__realloc(volt__core *c, void *p, size_t old, size_t n);
+void volt__free(volt__core *c, void *p, size_t n);
+char *volt__strdup(volt__core *c, const char *s);
+void volt__strfree(volt__core *c, char *s);
+
+/* Core life cycle, embedded in the runtime. */
+int volt__core_init(volt__core *c, volt_rt *rt, const volt_config *cfg);
+/* Disposes every live node (owners first), runs root cleanups. */
+void volt__core_dispose_all(volt__core *c);
+/* Frees all core memory (after dispose_all). */
+void volt__core_free(volt__core *c);
+
+/* A fresh node of `kind`, owned by the current owner. opts may be NULL.
+ * NULL on allocation failure. */
+volt_node *volt__node_new(volt__core *c, unsigned kind, const volt_opts *opts);
+/* The node's extension, allocating it if needed (NULL on failure). */
+volt__ext *volt__ext_get(volt__core *c, volt_node *n, bool create);
+
+/* Tracked read bookkeeping: links the running subscriber to n. */
+void volt__track(volt__core *c, volt_node *n);
+/* Stores v as n's value (copying ERR messages), releasing the old value
+ * through the graveyard. Returns false when the value equals the old one
+ * (then v itself is released unless it is the same pointer). */
+bool volt__store(volt__core *c, volt_node *n, volt_val v);
+/* The value changed: mark subscribers (direct: dirty, indirect: pending) and
+ * queue effects/listeners. Does not flush. */
+void volt__propagate(volt__core *c, volt_node *n);
+/* Same, with the mark for direct subscribers given (DIRTY or PENDING). */
+void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target);
+/* Flush now unless inside a batch or a flush, or deferred (then schedule). */
+int volt__maybe_flush(volt__core *c);
+int volt__flush(volt__core *c);
+/* Release a value the node owns, now (PTR through the node's hook; ERR
+ * messages the library copied). */
+void volt__release_now(volt__core *c, volt_node *n, volt_val v);
+/* Release later (end of flush). */
+void volt__release_later(volt__core *c, volt_node *n, volt_val v);
+/* A copy of v for storage: ERR messages duplicated (flag VOLT__V_OWNED). */
+volt_val volt__val_own(volt__core *c, volt_val v);
+void volt__val_drop(volt__core *c, volt_val v);
+/* Report an error to cfg->on_error. */
+void volt__report(volt__core *c, int code, const char *msg);
+/* Makes sure a computed/effect is up to date (pull). */
+void volt__refresh(volt__core *c, volt_node *n);
+/* Subscribes sub (a listener node) to dep outside any tracking run. 0 or
+ * VOLT_ENOMEM. */
+int volt__link(volt__core *c, volt_node *dep, volt_node *sub);
+/* Drops every dependency edge of sub. */
+void volt__unlink_deps(volt__core *c, volt_node *sub);
+
+/* value flag: the ERR message was copied by the library */
+#define VOLT__V_OWNED 0x1u
+
+#endif /* VOLT_SIGNALS_CORE_H */

@@ -1,0 +1,591 @@
+/* signals/graph.c - the propagation core: tracking reads into edges,
+ * pushing "maybe stale" marks down the graph, pulling fresh values up it.
+ *
+ * A write marks its subscribers: direct ones DIRTY (or PENDING when the
+ * written node is a signal, which holds the new value as "pending" until it
+ * is settled), everything below PENDING; effects and listeners are queued.
+ * A read of a PENDING node walks its dependencies (check_dirty), bringing
+ * each up to date bottom-up, and recomputes only when one really changed.
+ * Both walks use an explicit stack: nothing here recurses per graph level.
+ */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* pthread_getattr_np */
+#endif
+#include <pthread.h>
+
+#include "signals/internal.h"
+
+#define E(i) VOLT__E(c, i)
+#define TOPBIT 0x80000000u
+
+/* ---- equality and storage ------------------------------------------------- */
+
+bool volt__eq(volt__core *c, volt_node *n, volt_val a, volt_val b) {
+  if (n->flags & VOLT__F_EQUALS) {
+    volt__ext *x = volt__ext_of(c, n);
+    return x->equals(a, b, x->opts_ud);
+  }
+  if (a.tag != b.tag) return false;
+  switch (a.tag) {
+  case VOLT_INT:
+  case VOLT_PTR:
+    return a.u.i == b.u.i;
+  default:
+    return volt_val_eq(a, b);
+  }
+}
+
+volt_val volt__val_own(volt__core *c, volt_val v) {
+  if (v.tag == VOLT_ERR && v.u.msg) {
+    char *m = volt__strdup(c, v.u.msg);
+    v.u.msg = m; /* NULL when out of memory: the error keeps its code */
+    v.flags = m ? VOLT__V_OWNED : 0;
+  } else {
+    v.flags = 0;
+  }
+  return v;
+}
+
+void volt__val_drop(volt__core *c, volt_val v) {
+  if (v.tag == VOLT_ERR && (v.flags & VOLT__V_OWNED)) volt__strfree(c, (char *)(uintptr_t)v.u.msg);
+}
+
+void volt__release_now(volt__core *c, volt_node *n, volt_val v) {
+  if (v.tag == VOLT_PTR) {
+    if (n->flags & VOLT__F_RELEASE) {
+      volt__ext *x = volt__ext_of(c, n);
+      x->release(v, x->opts_ud);
+    }
+  } else {
+    volt__val_drop(c, v);
+  }
+}
+
+void volt__release_later(volt__core *c, volt_node *n, volt_val v) {
+  if (v.tag == VOLT_PTR && !(n->flags & VOLT__F_RELEASE)) return;
+  if (v.tag != VOLT_PTR && !(v.tag == VOLT_ERR && (v.flags & VOLT__V_OWNED))) return;
+  if (c->graves_len == c->graves_cap &&
+      volt__grow(c, (void **)&c->graves, &c->graves_cap, c->graves_len + 1, sizeof(volt__grave))) {
+    volt__release_now(c, n, v); /* no room to wait: release at once */
+    return;
+  }
+  volt__grave *g = &c->graves[c->graves_len++];
+  g->v = v;
+  if (v.tag == VOLT_PTR) {
+    volt__ext *x = volt__ext_of(c, n);
+    g->release = x->release;
+    g->ud = x->opts_ud;
+  } else {
+    g->release = NULL;
+    g->ud = NULL;
+  }
+}
+
+bool volt__store(volt__core *c, volt_node *n, volt_val v) {
+  if ((n->flags & VOLT__F_HAS_VALUE) && volt__eq(c, n, n->value, v)) {
+    if (v.tag == VOLT_PTR && v.u.p != n->value.u.p) volt__release_now(c, n, v);
+    return false;
+  }
+  volt_val old = n->value;
+  n->value = volt__val_own(c, v);
+  if (n->flags & VOLT__F_HAS_VALUE) volt__release_later(c, n, old);
+  n->flags |= VOLT__F_HAS_VALUE;
+  return true;
+}
+
+/* A signal's pending value becomes current. True when it changed. */
+bool volt__settle_signal(volt__core *c, volt_node *n) {
+  n->flags &= ~VOLT__F_DIRTY;
+  volt_val p = n->u.pending;
+  n->u.pending = volt_nil();
+  if (volt__eq(c, n, n->value, p)) {
+    if (p.tag != VOLT_PTR || p.u.p != n->value.u.p) volt__release_now(c, n, p);
+    return false;
+  }
+  volt_val old = n->value;
+  n->value = p;
+  volt__release_later(c, n, old);
+  return true;
+}
+
+/* ---- edges -------------------------------------------------------------------- */
+
+static void fire_hook(volt__core *c, volt_node *n, bool watched) {
+  volt__ext *x = volt__ext_of(c, n);
+  void (*fn)(volt_node *, void *) = watched ? x->watched : x->unwatched;
+  if (fn) fn(n, x->opts_ud);
+}
+
+/* Appends a fresh edge dep -> sub after sub's `prev` (0: at the head), in
+ * front of `next`. Returns the edge or 0 when out of memory. */
+static uint32_t new_edge(volt__core *c, volt_node *dep, volt_node *sub, uint32_t prev,
+                         uint32_t next, uint32_t version) {
+  uint32_t e = volt__edge_alloc(c);
+  if (!e) return 0;
+  volt__edge *ed = E(e);
+  uint32_t st = dep->subs_tail;
+  ed->dep = dep;
+  ed->sub = sub;
+  ed->version = version;
+  ed->next_dep = next;
+  ed->prev_sub = st;
+  ed->next_sub = 0;
+  if (prev)
+    E(prev)->next_dep = e;
+  else
+    sub->deps = e;
+  if (st) {
+    E(st)->next_sub = e;
+    dep->subs_tail = e;
+  } else {
+    dep->subs = dep->subs_tail = e;
+    if (dep->flags & VOLT__F_HOOKS) fire_hook(c, dep, true);
+  }
+  return e;
+}
+
+void volt__track(volt__core *c, volt_node *dep) {
+  volt__frame *f = c->frame;
+  volt_node *sub = f->node;
+  uint32_t prev = sub->deps_tail;
+  if (prev && E(prev)->dep == dep) return;
+  uint32_t next = prev ? E(prev)->next_dep : sub->deps;
+  if (next && E(next)->dep == dep) {
+    E(next)->version = f->version;
+    sub->deps_tail = next;
+    return;
+  }
+  uint32_t st = dep->subs_tail;
+  if (st && E(st)->version == f->version && E(st)->sub == sub) return;
+  uint32_t e = new_edge(c, dep, sub, prev, next, f->version);
+  if (!e) {
+    f->oom = true;
+    return;
+  }
+  sub->deps_tail = e;
+}
+
+int volt__link(volt__core *c, volt_node *dep, volt_node *sub) {
+  uint32_t tail = sub->deps;
+  while (tail && E(tail)->next_dep) tail = E(tail)->next_dep;
+  uint32_t e = new_edge(c, dep, sub, tail, 0, 0);
+  if (!e) return VOLT_ENOMEM;
+  sub->deps_tail = e;
+  return 0;
+}
+
+/* Removes edge e from its dependency's subscriber list. */
+static void unlink_from_dep(volt__core *c, uint32_t e) {
+  volt__edge *ed = E(e);
+  volt_node *dep = ed->dep;
+  if (ed->next_sub)
+    E(ed->next_sub)->prev_sub = ed->prev_sub;
+  else
+    dep->subs_tail = ed->prev_sub;
+  if (ed->prev_sub)
+    E(ed->prev_sub)->next_sub = ed->next_sub;
+  else
+    dep->subs = ed->next_sub;
+  if (!dep->subs && (dep->flags & VOLT__F_HOOKS) && !(dep->flags & VOLT__F_DISPOSED))
+    fire_hook(c, dep, false);
+}
+
+/* Drops every dependency of n after `tail` (all of them when tail is 0). */
+void volt__trim_deps(volt__core *c, volt_node *n, uint32_t tail) {
+  uint32_t e;
+  if (tail) {
+    e = E(tail)->next_dep;
+    E(tail)->next_dep = 0;
+  } else {
+    e = n->deps;
+    n->deps = 0;
+  }
+  n->deps_tail = tail;
+  while (e) {
+    uint32_t next = E(e)->next_dep;
+    unlink_from_dep(c, e);
+    volt__edge_free(c, e);
+    e = next;
+  }
+}
+
+void volt__unlink_deps(volt__core *c, volt_node *sub) { volt__trim_deps(c, sub, 0); }
+
+/* Drops every subscriber edge of n (n is going away). Subscribers are not
+ * notified. */
+void volt__unlink_subs(volt__core *c, volt_node *n) {
+  uint32_t e = n->subs;
+  n->subs = n->subs_tail = 0;
+  while (e) {
+    volt__edge *ed = E(e);
+    uint32_t next = ed->next_sub;
+    volt_node *sub = ed->sub;
+    /* Unlink from sub's singly linked dependency list. */
+    uint32_t prev = 0, cur = sub->deps;
+    while (cur && cur != e) {
+      prev = cur;
+      cur = E(cur)->next_dep;
+    }
+    if (cur) {
+      if (prev)
+        E(prev)->next_dep = ed->next_dep;
+      else
+        sub->deps = ed->next_dep;
+      if (sub->deps_tail == e) sub->deps_tail = prev;
+    }
+    volt__edge_free(c, e);
+    e = next;
+  }
+}
+
+/* ---- push: marking ------------------------------------------------------------- */
+
+int volt__enqueue(volt__core *c, volt_node *n) {
+  if (n->flags & (VOLT__F_QUEUED | VOLT__F_DISPOSED)) return 0;
+  if (c->queue_len == c->queue_cap &&
+      volt__grow(c, (void **)&c->queue, &c->queue_cap, c->queue_len + 1, sizeof(volt_node *))) {
+    volt__report(c, VOLT_ENOMEM, "out of memory: an effect could not be queued");
+    return VOLT_ENOMEM;
+  }
+  c->queue[c->queue_len++] = n;
+  n->flags |= VOLT__F_QUEUED;
+  return 0;
+}
+
+/* Is e one of the dependencies the running node `sub` has read in this run? */
+static bool read_in_this_run(volt__core *c, volt_node *sub, uint32_t e) {
+  for (volt__frame *f = c->frame; f; f = f->prev)
+    if (f->node == sub) return E(e)->version == f->version;
+  return false;
+}
+
+void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target) {
+  uint32_t e = n->subs;
+  if (!e) return;
+  uint32_t base = c->sp, sp = base;
+  uint32_t level = target; /* mark for the current level */
+  for (;;) {
+    volt__edge *ed = E(e);
+    volt_node *sub = ed->sub;
+    uint32_t f = sub->flags;
+    if (f & VOLT__F_RUNNING) {
+      /* The running node read a value that is now stale: run it again. */
+      if (read_in_this_run(c, sub, e)) {
+        sub->flags = f | VOLT__F_DIRTY;
+        if (volt__is_listener(sub)) volt__enqueue(c, sub);
+      }
+    } else if (!(f & (VOLT__F_DIRTY | VOLT__F_PENDING))) {
+      sub->flags = f | level;
+      if (volt__is_listener(sub)) {
+        volt__enqueue(c, sub);
+      } else if (sub->subs) {
+        if (ed->next_sub) {
+          if (sp == c->stack_cap && volt__stack_reserve(c, sp + 1)) {
+            volt__report(c, VOLT_ENOMEM, "out of memory while propagating");
+            break;
+          }
+          c->stack[sp++] = ed->next_sub | (level == VOLT__F_PENDING ? TOPBIT : 0);
+        }
+        e = sub->subs;
+        level = VOLT__F_PENDING;
+        continue;
+      }
+    } else {
+      if (level == VOLT__F_DIRTY && !(f & VOLT__F_DIRTY)) sub->flags = f | VOLT__F_DIRTY;
+      if (volt__is_listener(sub) && !(f & VOLT__F_QUEUED)) volt__enqueue(c, sub);
+    }
+    e = ed->next_sub;
+    if (e) continue;
+    if (sp == base) break;
+    uint32_t top = c->stack[--sp];
+    e = top & ~TOPBIT;
+    level = (top & TOPBIT) ? VOLT__F_PENDING : VOLT__F_DIRTY;
+  }
+  c->sp = base;
+}
+
+void volt__propagate(volt__core *c, volt_node *n) { volt__propagate_from(c, n, VOLT__F_DIRTY); }
+
+/* n changed: subscribers marked PENDING become DIRTY. */
+void volt__shallow_propagate(volt__core *c, volt_node *n) {
+  for (uint32_t e = n->subs; e; e = E(e)->next_sub) {
+    volt_node *sub = E(e)->sub;
+    uint32_t f = sub->flags;
+    if ((f & (VOLT__F_PENDING | VOLT__F_DIRTY)) == VOLT__F_PENDING) {
+      sub->flags = f | VOLT__F_DIRTY;
+      if (volt__is_listener(sub) && !(f & VOLT__F_QUEUED)) volt__enqueue(c, sub);
+    }
+  }
+}
+
+/* ---- pull: evaluation ------------------------------------------------------------ */
+
+static bool stack_low(const volt__core *c) {
+  char here;
+  /* At least a few levels per round, so deferring always makes progress. */
+  if (c->depth < 8) return false;
+  if (c->stack_limit) return (const char *)&here < c->stack_limit;
+  return c->depth > 2000;
+}
+
+static int defer_push(volt__core *c, volt_node *n) {
+  if (c->defer_len == c->defer_cap &&
+      volt__grow(c, (void **)&c->defer, &c->defer_cap, c->defer_len + 1, sizeof(volt_node *)))
+    return VOLT_ENOMEM;
+  c->defer[c->defer_len++] = n;
+  return 0;
+}
+
+static bool update_computed(volt__core *c, volt_node *n);
+
+/* Brings a computed up to date if needed. True when its value changed. */
+static bool refresh_computed(volt__core *c, volt_node *n) {
+  uint32_t f = n->flags;
+  if ((f & VOLT__F_DIRTY) || !(f & VOLT__F_HAS_VALUE)) return update_computed(c, n);
+  if (f & VOLT__F_PENDING) {
+    if (volt__check_dirty(c, n)) return update_computed(c, n);
+    n->flags &= ~VOLT__F_PENDING;
+  }
+  return false;
+}
+
+/* Evaluates the computeds whose evaluation was cut short for lack of stack,
+ * deepest first, from the shallow end of the C stack. */
+void volt__run_deferred(volt__core *c) {
+  while (c->defer_len) {
+    volt_node *d = c->defer[c->defer_len - 1];
+    uint32_t before = c->defer_len;
+    if (!(d->flags & VOLT__F_DISPOSED)) {
+      if (refresh_computed(c, d)) volt__shallow_propagate(c, d);
+    }
+    /* When d queued deeper work, it stays below it and is retried. */
+    if (c->defer_len == before) c->defer_len--;
+  }
+}
+
+static bool update_computed(volt__core *c, volt_node *n) {
+  for (;;) {
+    uint32_t aborts = c->deferred_evals;
+    if (c->depth > 0 && stack_low(c)) {
+      /* Too deep to evaluate here: let the outermost evaluation do it. */
+      if (defer_push(c, n) == 0) {
+        c->deferred_evals++;
+        n->flags |= VOLT__F_DIRTY;
+        return false;
+      }
+    }
+    volt__frame fr = {n, c->version++, false, c->frame};
+    n->deps_tail = 0;
+    n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
+    c->frame = &fr;
+    c->depth++;
+    c->computing++;
+    c->running++;
+    volt_val v = n->u.f.fn.compute(n->u.f.ud);
+    c->running--;
+    c->computing--;
+    c->depth--;
+    c->frame = fr.prev;
+    n->flags &= ~VOLT__F_RUNNING;
+    volt__trim_deps(c, n, n->deps_tail);
+    if (c->deferred_evals != aborts) {
+      /* Something below was deferred: v was computed from placeholders. */
+      if (v.tag == VOLT_PTR && !((n->flags & VOLT__F_HAS_VALUE) && v.u.p == n->value.u.p))
+        volt__release_now(c, n, v);
+      n->flags |= VOLT__F_DIRTY;
+      if (c->depth > 0) return false;
+      volt__run_deferred(c);
+      continue;
+    }
+    if (fr.oom) {
+      /* A dependency could not be recorded: report it as the value and try
+       * again at the next read. */
+      if (v.tag == VOLT_PTR) volt__release_now(c, n, v);
+      v = volt_err(VOLT_ENOMEM, NULL);
+      n->flags |= VOLT__F_DIRTY;
+    }
+    if (n->flags & VOLT__F_DISPOSED) {
+      volt__release_now(c, n, v);
+      volt__finish_dispose(c, n);
+      return false;
+    }
+    return volt__store(c, n, v);
+  }
+}
+
+/* Updates a dirty dependency during check_dirty. True when it changed. */
+static bool update_dep(volt__core *c, volt_node *dep) {
+  switch (VOLT__KIND(dep)) {
+  case VOLT__K_SIGNAL:
+    return volt__settle_signal(c, dep);
+  case VOLT__K_COMPUTED:
+    return update_computed(c, dep);
+  default:
+    return false; /* events and tokens hold their value directly */
+  }
+}
+
+/* n is PENDING: walks its dependencies depth first, updating dirty ones from
+ * the bottom up. True when one of n's direct dependencies changed. */
+bool volt__check_dirty(volt__core *c, volt_node *n) {
+  uint32_t base = c->sp, sp = base;
+  uint32_t e = n->deps;
+  bool dirty = false;
+  for (;;) {
+    if (e) {
+      volt_node *dep = E(e)->dep;
+      uint32_t df = dep->flags;
+      if (df & VOLT__F_DIRTY) {
+        c->sp = sp;
+        if (update_dep(c, dep)) {
+          volt__shallow_propagate(c, dep);
+          dirty = true;
+        }
+      } else if ((df & VOLT__F_PENDING) && VOLT__KIND(dep) == VOLT__K_COMPUTED && dep->deps) {
+        if (sp == c->stack_cap && volt__stack_reserve(c, sp + 1)) {
+          c->sp = base;
+          return true; /* cannot walk: recompute to be safe */
+        }
+        c->stack[sp++] = e;
+        e = dep->deps;
+        continue;
+      } else if (df & VOLT__F_PENDING) {
+        dep->flags &= ~VOLT__F_PENDING;
+      }
+      if (!dirty) {
+        e = E(e)->next_dep;
+        continue;
+      }
+    }
+    /* End of a level (e == 0) or a change found (dirty). Go up. */
+    for (;;) {
+      if (sp == base) {
+        c->sp = base;
+        return dirty;
+      }
+      uint32_t up = c->stack[--sp];
+      volt_node *sub = E(up)->dep;
+      if (dirty) {
+        c->sp = sp;
+        dirty = update_computed(c, sub);
+        if (dirty) {
+          volt__shallow_propagate(c, sub);
+          continue; /* the level above has a changed dependency */
+        }
+      } else {
+        sub->flags &= ~VOLT__F_PENDING;
+      }
+      e = E(up)->next_dep;
+      if (e) break;
+    }
+  }
+}
+
+void volt__refresh(volt__core *c, volt_node *n) {
+  switch (VOLT__KIND(n)) {
+  case VOLT__K_SIGNAL:
+    if ((n->flags & VOLT__F_DIRTY) && volt__settle_signal(c, n)) volt__shallow_propagate(c, n);
+    break;
+  case VOLT__K_COMPUTED:
+    if (refresh_computed(c, n)) volt__shallow_propagate(c, n);
+    break;
+  default:
+    break;
+  }
+}
+
+/* ---- public reads and writes ------------------------------------------------------- */
+
+static volt_val read_node(volt_node *n, bool tracked) {
+  if (!n) return volt_err(VOLT_EINVAL, "NULL node");
+  volt__core *c = VOLT__CORE(n->rt);
+  if (!volt__on_loop(c)) return volt_err(VOLT_ETHREAD, "volt_get called off the loop thread");
+  uint32_t k = VOLT__KIND(n);
+  if (k == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED))
+    return volt_err(VOLT_EINVAL, "node disposed");
+  if (n->flags & VOLT__F_RUNNING)
+    return volt_err(VOLT_ECYCLE, "cycle: a computed read itself");
+  volt__refresh(c, n);
+  if (tracked && c->frame) volt__track(c, n);
+  if (k == VOLT__K_COMPUTED && !(n->flags & VOLT__F_HAS_VALUE)) return volt_nil();
+  return n->value;
+}
+
+volt_val volt_get(volt_node *n) { return read_node(n, true); }
+volt_val volt_peek(volt_node *n) { return read_node(n, false); }
+
+int volt_set(volt_node *n, volt_val v) {
+  if (!n) return VOLT_EINVAL;
+  volt__core *c = VOLT__CORE(n->rt);
+  if (!volt__on_loop(c)) return VOLT_ETHREAD;
+  if (VOLT__KIND(n) != VOLT__K_SIGNAL || (n->flags & VOLT__F_DISPOSED)) return VOLT_EINVAL;
+  if (c->computing) {
+    if (v.tag == VOLT_PTR) volt__release_now(c, n, v);
+    return VOLT_EPERM;
+  }
+  uint32_t f = n->flags;
+  volt_val latest = (f & VOLT__F_DIRTY) ? n->u.pending : n->value;
+  if (volt__eq(c, n, latest, v)) {
+    if (v.tag == VOLT_PTR && v.u.p != latest.u.p) volt__release_now(c, n, v);
+    return 0;
+  }
+  v = volt__val_own(c, v);
+  if (f & VOLT__F_DIRTY) {
+    volt_val old = n->u.pending;
+    if (old.tag != VOLT_PTR || old.u.p != n->value.u.p) volt__release_now(c, n, old);
+  }
+  n->u.pending = v;
+  n->flags = f | VOLT__F_DIRTY;
+  volt__propagate_from(c, n, VOLT__F_PENDING);
+  return volt__maybe_flush(c);
+}
+
+/* ---- constructors ------------------------------------------------------------------ */
+
+volt_node *volt_signal(volt_rt *rt, volt_val init, const volt_opts *opts) {
+  if (!rt) return NULL;
+  volt__core *c = VOLT__CORE(rt);
+  if (!volt__on_loop(c)) return NULL;
+  volt_node *n = volt__node_new(c, VOLT__K_SIGNAL, opts);
+  if (!n) {
+    if (init.tag == VOLT_PTR && opts && opts->release) opts->release(init, opts->ud);
+    return NULL;
+  }
+  n->value = volt__val_own(c, init);
+  n->u.pending = volt_nil();
+  n->flags |= VOLT__F_HAS_VALUE;
+  return n;
+}
+
+volt_node *volt_computed(volt_rt *rt, volt_val (*fn)(void *ud), void *ud, const volt_opts *opts) {
+  if (!rt || !fn) return NULL;
+  volt__core *c = VOLT__CORE(rt);
+  if (!volt__on_loop(c)) return NULL;
+  volt_node *n = volt__node_new(c, VOLT__K_COMPUTED, opts);
+  if (!n) return NULL;
+  n->u.f.fn.compute = fn;
+  n->u.f.ud = ud;
+  n->flags |= VOLT__F_DIRTY;
+  return n;
+}
+
+/* ---- stack budget --------------------------------------------------------------------- */
+
+void volt__stack_init(volt__core *c) {
+  c->stack_limit = NULL;
+#if defined(__linux__) && defined(__GLIBC__)
+  pthread_attr_t a;
+  if (pthread_getattr_np(pthread_self(), &a) == 0) {
+    void *lo = NULL;
+    size_t size = 0;
+    if (pthread_attr_getstack(&a, &lo, &size) == 0 && lo && size) {
+      /* Keep a reserve for user code, libc and the sanitizers. */
+      size_t reserve = size / 2;
+      if (reserve > 256 * 1024) reserve = 256 * 1024;
+      if (reserve < 24 * 1024) reserve = size > 48 * 1024 ? 24 * 1024 : size / 2;
+      c->stack_limit = (const char *)lo + reserve;
+    }
+    pthread_attr_destroy(&a);
+  }
+#endif
+}

@@ -1,0 +1,53 @@
+/* signals/internal.h - functions shared between the files of signals/ only. */
+#ifndef VOLT_SIGNALS_INTERNAL_H
+#define VOLT_SIGNALS_INTERNAL_H
+
+#include "signals/core.h"
+
+/* alloc.c */
+int volt__grow(volt__core *c, void **arr, uint32_t *cap, uint32_t need, size_t size);
+volt_node *volt__node_alloc(volt__core *c);
+void volt__node_release_slot(volt__core *c, volt_node *n);
+uint32_t volt__edge_alloc(volt__core *c);
+void volt__edge_free(volt__core *c, uint32_t i);
+volt__ext *volt__ext_of(volt__core *c, const volt_node *n);
+void volt__ext_release(volt__core *c, volt_node *n);
+int volt__stack_reserve(volt__core *c, uint32_t need);
+void volt__core_defaults(volt__core *c, volt_rt *rt, const volt_config *cfg);
+
+/* graph.c */
+bool volt__eq(volt__core *c, volt_node *n, volt_val a, volt_val b);
+bool volt__check_dirty(volt__core *c, volt_node *n);
+void volt__shallow_propagate(volt__core *c, volt_node *n);
+bool volt__settle_signal(volt__core *c, volt_node *n);
+void volt__trim_deps(volt__core *c, volt_node *n, uint32_t tail);
+void volt__unlink_subs(volt__core *c, volt_node *n);
+int volt__enqueue(volt__core *c, volt_node *n);
+void volt__run_deferred(volt__core *c);
+void volt__stack_init(volt__core *c);
+
+/* flush.c */
+void volt__run_effect(volt__core *c, volt_node *n);
+void volt__drain_graves(volt__core *c);
+void volt__drain_limbo(volt__core *c);
+
+/* owner.c */
+void volt__dispose_tree(volt__core *c, volt_node *root);
+void volt__finish_dispose(volt__core *c, volt_node *n);
+void volt__reset_owner(volt__core *c, volt_node *n);
+
+/* watch.c */
+void volt__watcher_run(volt__core *c, volt_node *w);
+
+/* True when the effect/watcher queue or watcher phase should handle n. */
+static inline bool volt__is_listener(const volt_node *n) {
+  return VOLT__KIND(n) != VOLT__K_COMPUTED;
+}
+
+/* Loop-thread check for public entry points: returns from the caller. */
+#define VOLT__CHECK_THREAD(c, ret) \
+  do {                             \
+    if (!volt__on_loop(c)) return ret; \
+  } while (0)
+
+#endif /* VOLT_SIGNALS_INTERNAL_H */

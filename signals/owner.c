@@ -1,0 +1,293 @@
+/* signals/owner.c - ownership: node creation under the current owner,
+ * scopes, cleanups, and disposal of whole subtrees (iteratively, last
+ * created first).
+ */
+#include "signals/internal.h"
+
+volt_node *volt__node_new(volt__core *c, unsigned kind, const volt_opts *opts) {
+  if (c->closing) return NULL;
+  volt_node *n = volt__node_alloc(c);
+  if (!n) return NULL;
+  n->flags = kind;
+  if (opts && (opts->name || opts->equals || opts->release || opts->watched || opts->unwatched ||
+               opts->ud)) {
+    volt__ext *x = volt__ext_get(c, n, true);
+    if (!x) goto fail;
+    if (opts->name && !(x->name = volt__strdup(c, opts->name))) goto fail;
+    x->equals = opts->equals;
+    x->release = opts->release;
+    x->watched = opts->watched;
+    x->unwatched = opts->unwatched;
+    x->opts_ud = opts->ud;
+    if (opts->equals) n->flags |= VOLT__F_EQUALS;
+    if (opts->release) n->flags |= VOLT__F_RELEASE;
+    if (opts->watched || opts->unwatched) n->flags |= VOLT__F_HOOKS;
+  }
+  if (c->owner) {
+    volt__ext *px = volt__ext_get(c, c->owner, true);
+    if (!px) goto fail;
+    volt__ext *x = volt__ext_get(c, n, true);
+    if (!x) goto fail;
+    px = volt__ext_of(c, c->owner);
+    x->owner = c->owner;
+    x->prev_sib = px->last_child;
+    if (px->last_child)
+      volt__ext_of(c, px->last_child)->next_sib = n;
+    else
+      px->first_child = n;
+    px->last_child = n;
+  }
+  return n;
+fail:
+  volt__ext_release(c, n);
+  volt__node_release_slot(c, n);
+  return NULL;
+}
+
+static void detach_from_owner(volt__core *c, volt_node *n) {
+  volt__ext *x = volt__ext_of(c, n);
+  if (!x || !x->owner) return;
+  volt__ext *px = volt__ext_of(c, x->owner);
+  if (x->prev_sib)
+    volt__ext_of(c, x->prev_sib)->next_sib = x->next_sib;
+  else
+    px->first_child = x->next_sib;
+  if (x->next_sib)
+    volt__ext_of(c, x->next_sib)->prev_sib = x->prev_sib;
+  else
+    px->last_child = x->prev_sib;
+  x->owner = x->prev_sib = x->next_sib = NULL;
+}
+
+/* Runs n's cleanups, last registered first, untracked and unowned. */
+static void run_cleanups(volt__core *c, volt_node *n) {
+  volt__ext *x = volt__ext_of(c, n);
+  if (!x) return;
+  volt__frame *frame = c->frame;
+  volt_node *owner = c->owner;
+  c->frame = NULL;
+  c->owner = NULL;
+  volt__cleanup *cl;
+  while ((x = volt__ext_of(c, n)) && (cl = x->cleanups)) {
+    x->cleanups = cl->next;
+    void (*fn)(void *) = cl->fn;
+    void *ud = cl->ud;
+    volt__free(c, cl, sizeof *cl);
+    fn(ud);
+  }
+  c->frame = frame;
+  c->owner = owner;
+}
+
+/* Frees the node's storage once nothing runs it. */
+void volt__finish_dispose(volt__core *c, volt_node *n) {
+  if (VOLT__KIND(n) == VOLT__K_FREE) return;
+  volt__ext *cx;
+  while ((cx = volt__ext_of(c, n)) && cx->last_child) {
+    /* Children created after a running node was disposed. */
+    volt_node *child = cx->last_child;
+    if (child->flags & VOLT__F_DISPOSED)
+      detach_from_owner(c, child);
+    else
+      volt__dispose_tree(c, child);
+  }
+  run_cleanups(c, n);
+  const volt__kind_ops *ops = c->ops[VOLT__KIND(n)];
+  if (ops && ops->dispose) ops->dispose(n);
+  volt__unlink_deps(c, n);
+  volt__unlink_subs(c, n);
+  uint32_t k = VOLT__KIND(n);
+  if (k == VOLT__K_SIGNAL || k == VOLT__K_COMPUTED || k == VOLT__K_EVENT) {
+    if (n->flags & VOLT__F_HAS_VALUE) volt__release_later(c, n, n->value);
+    if (k == VOLT__K_SIGNAL && (n->flags & VOLT__F_DIRTY)) {
+      volt_val p = n->u.pending;
+      if (p.tag != VOLT_PTR || p.u.p != n->value.u.p) volt__release_later(c, n, p);
+    }
+  }
+  n->value = volt_nil();
+  detach_from_owner(c, n);
+  volt__ext_release(c, n);
+  n->flags = (n->flags & VOLT__K_MASK) | VOLT__F_DISPOSED | (n->flags & VOLT__F_QUEUED);
+  if (c->flushing || c->running || (n->flags & VOLT__F_QUEUED)) {
+    if (c->limbo_len == c->limbo_cap &&
+        volt__grow(c, (void **)&c->limbo, &c->limbo_cap, c->limbo_len + 1, sizeof(volt_node *))) {
+      /* Cannot wait: the slot leaks until the runtime closes (it stays marked
+       * disposed, so nothing uses it). */
+      c->live_nodes--;
+      return;
+    }
+    c->limbo[c->limbo_len++] = n;
+  } else {
+    volt__node_release_slot(c, n);
+  }
+}
+
+static void dispose_walk(volt__core *c, volt_node *root);
+
+/* Disposes root and its subtree: children before their owner, last created
+ * first. Iterative: walks down to the last child, disposes leaves on the
+ * way back up. */
+void volt__dispose_tree(volt__core *c, volt_node *root) {
+  /* Count as running: slots go to limbo, so pointers held here stay valid
+   * even if cleanups dispose more. */
+  c->running++;
+  dispose_walk(c, root);
+  c->running--;
+}
+
+static void dispose_walk(volt__core *c, volt_node *root) {
+  volt_node *cur = root;
+  for (;;) {
+    if (cur->flags & VOLT__F_DISPOSED) {
+      /* Already going (a running node): only cut it loose. */
+      if (cur == root) return;
+    }
+    volt__ext *x = volt__ext_of(c, cur);
+    if (x && x->last_child) {
+      volt_node *child = x->last_child;
+      if (!(child->flags & VOLT__F_DISPOSED)) {
+        cur = child;
+        continue;
+      }
+      /* A disposed child still running: detach it and move on. */
+      detach_from_owner(c, child);
+      continue;
+    }
+    volt_node *parent = x ? x->owner : NULL;
+    cur->flags |= VOLT__F_DISPOSED;
+    if (cur->flags & VOLT__F_RUNNING) {
+      /* The running node is finished when its function returns. */
+      detach_from_owner(c, cur);
+    } else {
+      volt__finish_dispose(c, cur);
+    }
+    if (cur == root || !parent) return;
+    cur = parent;
+  }
+}
+
+/* Before an effect re-runs: its children go, then its cleanups run. */
+void volt__reset_owner(volt__core *c, volt_node *n) {
+  volt__ext *x = volt__ext_of(c, n);
+  if (!x) return;
+  while ((x = volt__ext_of(c, n)) && x->last_child) {
+    volt_node *child = x->last_child;
+    if (child->flags & VOLT__F_DISPOSED)
+      detach_from_owner(c, child);
+    else
+      volt__dispose_tree(c, child);
+  }
+  run_cleanups(c, n);
+}
+
+void volt_dispose(volt_node *n) {
+  if (!n) return;
+  volt__core *c = VOLT__CORE(n->rt);
+  if (!volt__on_loop(c)) return;
+  if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) return;
+  volt__dispose_tree(c, n);
+  if (!c->flushing && !c->running) volt__drain_limbo(c);
+  volt__maybe_flush(c);
+}
+
+volt_node *volt_scope(volt_rt *rt, void (*fn)(void *ud), void *ud) {
+  if (!rt || !fn) return NULL;
+  volt__core *c = VOLT__CORE(rt);
+  VOLT__CHECK_THREAD(c, NULL);
+  volt_node *n = volt__node_new(c, VOLT__K_SCOPE, NULL);
+  if (!n) return NULL;
+  if (!volt__ext_get(c, n, true)) {
+    volt__dispose_tree(c, n);
+    return NULL;
+  }
+  volt__frame *frame = c->frame;
+  volt_node *owner = c->owner;
+  c->frame = NULL;
+  c->owner = n;
+  n->flags |= VOLT__F_RUNNING;
+  fn(ud);
+  n->flags &= ~VOLT__F_RUNNING;
+  c->frame = frame;
+  c->owner = owner;
+  if (n->flags & VOLT__F_DISPOSED) {
+    volt__finish_dispose(c, n);
+    n = NULL;
+  }
+  if (!c->flushing && !c->running) volt__drain_limbo(c);
+  volt__maybe_flush(c);
+  return n;
+}
+
+int volt_on_cleanup(volt_rt *rt, void (*fn)(void *ud), void *ud) {
+  if (!rt || !fn) return VOLT_EINVAL;
+  volt__core *c = VOLT__CORE(rt);
+  VOLT__CHECK_THREAD(c, VOLT_ETHREAD);
+  volt__cleanup *cl = volt__alloc(c, sizeof *cl);
+  if (!cl) return VOLT_ENOMEM;
+  cl->fn = fn;
+  cl->ud = ud;
+  if (c->owner) {
+    volt__ext *x = volt__ext_get(c, c->owner, true);
+    if (!x) {
+      volt__free(c, cl, sizeof *cl);
+      return VOLT_ENOMEM;
+    }
+    cl->next = x->cleanups;
+    x->cleanups = cl;
+  } else {
+    cl->next = c->root_cleanups;
+    c->root_cleanups = cl;
+  }
+  return 0;
+}
+
+void volt_untrack(volt_rt *rt, void (*fn)(void *ud), void *ud) {
+  if (!rt || !fn) return;
+  volt__core *c = VOLT__CORE(rt);
+  if (!volt__on_loop(c)) return;
+  volt__frame *frame = c->frame;
+  c->frame = NULL;
+  fn(ud);
+  c->frame = frame;
+}
+
+/* Disposes everything: runtime-owned trees, newest slab first, then the
+ * runtime's own cleanups. Nothing flushes meanwhile. */
+void volt__core_dispose_all(volt__core *c) {
+  c->batch++;
+  for (uint32_t s = c->nslabs; s-- > 0;) {
+    volt_node *slab = c->slabs[s];
+    for (uint32_t i = VOLT__SLAB_NODES; i-- > 0;) {
+      volt_node *n = &slab[i];
+      if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;
+      volt__ext *x = volt__ext_of(c, n);
+      if (x && x->owner) continue; /* goes with its owner */
+      volt__dispose_tree(c, n);
+    }
+  }
+  volt__cleanup *cl;
+  while ((cl = c->root_cleanups)) {
+    c->root_cleanups = cl->next;
+    void (*fn)(void *) = cl->fn;
+    void *ud = cl->ud;
+    volt__free(c, cl, sizeof *cl);
+    fn(ud);
+  }
+  /* Cleanups may have created nodes: those go too. */
+  for (uint32_t s = c->nslabs; s-- > 0;) {
+    volt_node *slab = c->slabs[s];
+    for (uint32_t i = VOLT__SLAB_NODES; i-- > 0;) {
+      volt_node *n = &slab[i];
+      if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;
+      volt__ext *x = volt__ext_of(c, n);
+      if (x && x->owner) continue;
+      volt__dispose_tree(c, n);
+    }
+  }
+  for (uint32_t i = 0; i < c->queue_len; i++) c->queue[i]->flags &= ~VOLT__F_QUEUED;
+  c->queue_len = c->queue_head = 0;
+  c->wq_len = 0;
+  c->batch--;
+  volt__drain_graves(c);
+  volt__drain_limbo(c);
+}

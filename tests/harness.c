@@ -1,0 +1,229 @@
+/* tests/harness.c - shared helpers for the Check suites (see harness.h). */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- counting allocator -------------------------------------------------- */
+
+#define H_MAGIC 0x766f6c74616c6c63ull /* "voltallc" */
+#define H_DEAD 0x6465616462656566ull  /* "deadbeef" */
+
+typedef union h_hdr {
+  max_align_t align;
+  struct {
+    size_t size;
+    uint64_t magic;
+  } h;
+} h_hdr;
+
+void h_alloc_init(h_alloc *a) { memset(a, 0, sizeof *a); }
+
+static bool h_should_fail(h_alloc *a) {
+  a->calls++;
+  if (a->fail_at == 0) return false;
+  if (a->calls == a->fail_at || (a->fail_all_after && a->calls > a->fail_at)) {
+    a->injected++;
+    return true;
+  }
+  return false;
+}
+
+void *h_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
+  h_alloc *a = ud;
+  h_hdr *hd = NULL;
+
+  if (p != NULL) {
+    hd = (h_hdr *)p - 1;
+    if (hd->h.magic != H_MAGIC) {
+      a->bad_pointer++;
+      return NULL; /* do not touch memory we do not own */
+    }
+    if (hd->h.size != old_size) a->bad_old_size++;
+  } else if (new_size == 0) {
+    if (old_size != 0) a->null_free++;
+    return NULL;
+  }
+
+  if (new_size == 0) { /* free */
+    a->live_bytes -= hd->h.size;
+    a->live_blocks--;
+    hd->h.magic = H_DEAD;
+    free(hd);
+    return NULL;
+  }
+
+  if (h_should_fail(a)) return NULL; /* the old block, if any, stays valid */
+
+  if (hd == NULL) {
+    hd = malloc(sizeof *hd + new_size);
+    if (hd == NULL) return NULL;
+    a->live_blocks++;
+  } else {
+    size_t had = hd->h.size;
+    h_hdr *nh = realloc(hd, sizeof *hd + new_size);
+    if (nh == NULL) return NULL;
+    hd = nh;
+    a->live_bytes -= had;
+  }
+  hd->h.size = new_size;
+  hd->h.magic = H_MAGIC;
+  a->live_bytes += new_size;
+  if (a->live_bytes > a->peak_bytes) a->peak_bytes = a->live_bytes;
+  return hd + 1;
+}
+
+/* ---- runtime environment --------------------------------------------------- */
+
+void h_count_closed(void *ud) { (*(int *)ud)++; }
+
+static void h_env_on_error(volt_rt *rt, int code, const char *msg, void *ud) {
+  h_env *e = ud;
+  (void)rt;
+  (void)msg;
+  if (e->errors < (int)(sizeof e->error_codes / sizeof e->error_codes[0]))
+    e->error_codes[e->errors] = code;
+  e->errors++;
+  e->last_error = code;
+}
+
+void h_env_open(h_env *e, int mode, const volt_config *cfg) {
+  int rc;
+
+  memset(e, 0, sizeof *e);
+  h_alloc_init(&e->alloc);
+  if (cfg) e->cfg = *cfg;
+  if (e->cfg.realloc == NULL) {
+    e->cfg.realloc = h_realloc;
+    e->cfg.realloc_ud = &e->alloc;
+  }
+  if (e->cfg.on_error == NULL) {
+    e->cfg.on_error = h_env_on_error;
+    e->cfg.on_error_ud = e;
+  }
+  if (mode != H_LOOPLESS) {
+    ck_assert_int_eq(uv_loop_init(&e->loop), 0);
+    e->lp = &e->loop;
+  }
+  if (mode == H_DEFERRED) e->cfg.deferred = true;
+  rc = volt_rt_new(&e->rt, e->lp, &e->cfg);
+  ck_assert_int_eq(rc, 0);
+  ck_assert_ptr_nonnull(e->rt);
+}
+
+void h_env_close(h_env *e) {
+  volt_rt_close(e->rt, h_count_closed, &e->closed);
+  e->rt = NULL;
+  if (e->lp == NULL) {
+    /* loop-less: on_closed runs before volt_rt_close returns */
+    ck_assert_int_eq(e->closed, 1);
+  } else {
+    ck_assert_int_eq(uv_run(e->lp, UV_RUN_DEFAULT), 0);
+    ck_assert_int_eq(e->closed, 1);
+    ck_assert_int_eq(uv_loop_close(e->lp), 0);
+    e->lp = NULL;
+  }
+  if (e->cfg.realloc == h_realloc && e->cfg.realloc_ud == &e->alloc) {
+    ck_assert_uint_eq(e->alloc.live_bytes, 0);
+    ck_assert_uint_eq(e->alloc.live_blocks, 0);
+    ck_assert_uint_eq(e->alloc.bad_old_size, 0);
+    ck_assert_uint_eq(e->alloc.bad_pointer, 0);
+    ck_assert_uint_eq(e->alloc.null_free, 0);
+  }
+}
+
+/* ---- boxes ------------------------------------------------------------------- */
+
+void h_pool_init(h_pool *p) { memset(p, 0, sizeof *p); }
+
+h_box *h_box_new(h_pool *p, int64_t v) {
+  h_box *b;
+  ck_assert_int_lt(p->used, H_BOXES);
+  b = &p->box[p->used];
+  b->id = p->used++;
+  b->v = v;
+  b->released = 0;
+  return b;
+}
+
+void h_box_release(volt_val v, void *ud) {
+  h_pool *p = ud;
+  h_box *b = volt_as_ptr(v);
+  p->releases++;
+  if (volt_tag(v) != VOLT_PTR || b < &p->box[0] || b >= &p->box[H_BOXES]) {
+    p->bad++;
+    return;
+  }
+  b->released++;
+}
+
+bool h_box_equals(volt_val a, volt_val b, void *ud) {
+  (void)ud;
+  if (volt_tag(a) != VOLT_PTR || volt_tag(b) != VOLT_PTR) return volt_val_eq(a, b);
+  return ((h_box *)volt_as_ptr(a))->v == ((h_box *)volt_as_ptr(b))->v;
+}
+
+int h_pool_unreleased(const h_pool *p) {
+  int n = 0;
+  for (int i = 0; i < p->used; i++)
+    if (p->box[i].released == 0) n++;
+  return n;
+}
+
+int h_pool_overreleased(const h_pool *p) {
+  int n = 0;
+  for (int i = 0; i < p->used; i++)
+    if (p->box[i].released > 1) n++;
+  return n;
+}
+
+/* ---- ordering log ------------------------------------------------------------ */
+
+void h_log_push(h_log *l, int v) {
+  if (l->n < H_LOG_MAX) l->v[l->n] = v;
+  l->n++;
+}
+
+void h_log_expect(const h_log *l, int n, const int *want) {
+  char got[512], exp[512];
+  size_t gl = 0, el = 0;
+  bool same = l->n == n;
+  got[0] = exp[0] = '\0';
+  for (int i = 0; i < l->n && i < H_LOG_MAX && gl < sizeof got - 16; i++)
+    gl += (size_t)snprintf(got + gl, sizeof got - gl, "%d ", l->v[i]);
+  for (int i = 0; i < n && el < sizeof exp - 16; i++) {
+    el += (size_t)snprintf(exp + el, sizeof exp - el, "%d ", want[i]);
+    if (same && (i >= H_LOG_MAX || l->v[i] != want[i])) same = false;
+  }
+  ck_assert_msg(same, "log [%s] expected [%s]", got, exp);
+}
+
+/* ---- misc ---------------------------------------------------------------------- */
+
+int64_t h_int(volt_val v) {
+  ck_assert_msg(volt_tag(v) == VOLT_INT, "expected an INT value, got tag %d (err %d %s)",
+                (int)volt_tag(v), volt_err_code(v), volt_err_msg(v));
+  return volt_as_int(v);
+}
+
+volt_stats_t h_stats(volt_rt *rt) {
+  volt_stats_t s;
+  memset(&s, 0, sizeof s);
+  ck_assert_int_eq(volt_stats(rt, &s), 0);
+  return s;
+}
+
+TCase *h_tcase(Suite *s, const char *name) {
+  TCase *tc = tcase_create(name);
+  suite_add_tcase(s, tc);
+  return tc;
+}
+
+int h_run(Suite *s) {
+  SRunner *sr = srunner_create(s);
+  int failed;
+  srunner_run_all(sr, CK_ENV);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,119 @@
+/* tests/harness.h - small helpers shared by the Check suites.
+ *
+ *  - h_alloc: a counting allocator for volt_config.realloc (Lua style). It
+ *    records live bytes and blocks, checks that the old size the library
+ *    passes matches what it handed out, and can fail the n-th allocation.
+ *  - h_env: one runtime on a fresh loop (or loop-less), opened and closed
+ *    the same way in every test: close, uv_run, on_closed exactly once,
+ *    uv_loop_close == 0, allocator back to zero live bytes.
+ *  - h_box: PTR payloads from a fixed pool, so that release counts can be
+ *    checked without freeing (a double release is counted, not a crash).
+ *  - h_log: a small integer log for ordering checks.
+ *
+ * Nothing here asserts on a thread other than the one that runs the test.
+ */
+#ifndef VOLT_TESTS_HARNESS_H
+#define VOLT_TESTS_HARNESS_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include <volt/volt.h>
+
+/* ---- counting allocator -------------------------------------------------- */
+
+typedef struct h_alloc {
+  size_t live_bytes;   /* bytes handed out and not yet freed */
+  size_t live_blocks;
+  size_t peak_bytes;
+  size_t calls;        /* allocation attempts (new_size > 0) */
+  size_t fail_at;      /* fail the fail_at-th attempt (1-based); 0: never */
+  bool fail_all_after; /* with fail_at: fail every attempt from fail_at on */
+  size_t injected;     /* failures injected */
+  size_t bad_old_size; /* frees/reallocs whose old size did not match */
+  size_t bad_pointer;  /* frees/reallocs of a block we never handed out */
+  size_t null_free;    /* free(NULL, old > 0) calls */
+} h_alloc;
+
+void h_alloc_init(h_alloc *a);
+/* The hook: pass `a` as realloc_ud. */
+void *h_realloc(void *ud, void *p, size_t old_size, size_t new_size);
+
+/* ---- runtime environment --------------------------------------------------- */
+
+enum { H_LOOPLESS = 0, H_LOOP = 1, H_DEFERRED = 2 };
+
+typedef struct h_env {
+  uv_loop_t loop;
+  uv_loop_t *lp; /* NULL: loop-less */
+  volt_rt *rt;
+  h_alloc alloc;
+  volt_config cfg;
+  int closed;      /* on_closed calls */
+  int errors;      /* on_error calls (when the test did not set its own) */
+  int last_error;
+  int error_codes[8];
+} h_env;
+
+/* Opens a runtime. mode: H_LOOPLESS, H_LOOP (sync flush) or H_DEFERRED.
+ * cfg may be NULL; when it has no realloc / on_error the env's own are
+ * used. Asserts that volt_rt_new returns 0. */
+void h_env_open(h_env *e, int mode, const volt_config *cfg);
+/* Closes the runtime and checks the close contract. */
+void h_env_close(h_env *e);
+/* on_closed callback that counts into an int. */
+void h_count_closed(void *ud);
+
+/* ---- boxes (PTR payloads) ---------------------------------------------------- */
+
+#define H_BOXES 512
+
+typedef struct h_box {
+  int64_t v;
+  int released; /* release hook calls for this box */
+  int id;
+} h_box;
+
+typedef struct h_pool {
+  h_box box[H_BOXES];
+  int used;
+  int releases;   /* total release calls */
+  int bad;        /* release called with a non-PTR or foreign value */
+} h_pool;
+
+void h_pool_init(h_pool *p);
+h_box *h_box_new(h_pool *p, int64_t v);
+/* volt_opts.release with ud = the pool. */
+void h_box_release(volt_val v, void *ud);
+/* volt_opts.equals comparing box contents (ud unused). */
+bool h_box_equals(volt_val a, volt_val b, void *ud);
+/* Boxes released other than exactly once; -1 when any was released twice. */
+int h_pool_unreleased(const h_pool *p);
+int h_pool_overreleased(const h_pool *p);
+
+/* ---- ordering log ------------------------------------------------------------ */
+
+#define H_LOG_MAX 256
+
+typedef struct h_log {
+  int n;
+  int v[H_LOG_MAX];
+} h_log;
+
+void h_log_push(h_log *l, int v);
+/* Asserts the log equals the n values given. */
+void h_log_expect(const h_log *l, int n, const int *want);
+
+/* ---- misc ---------------------------------------------------------------------- */
+
+/* Reads an int value (asserts the tag). */
+int64_t h_int(volt_val v);
+volt_stats_t h_stats(volt_rt *rt);
+/* Adds the standard tcase (timeout), returns it. */
+TCase *h_tcase(Suite *s, const char *name);
+/* Runs the suite (CK_ENV), returns the process exit status. */
+int h_run(Suite *s);
+
+#endif /* VOLT_TESTS_HARNESS_H */

@@ -1,0 +1,101 @@
+/* tokens/tokens.h - tokens' internals shared with runtime/ (events, inbox)
+ * and with the async-work layer (actions, volt_dispatch).
+ *
+ * No <uv.h> here (core.h brings in the public header only).
+ *
+ * The handle table (core->tokens) names loop-side objects by (id, gen) so
+ * that values crossing threads or outliving an object never dangle: acks name
+ * a token's current mint or a join; queued emits name an event. A slot's
+ * generation only ever grows (0 is skipped), so an id/gen pair that once named
+ * a disposed object never names a newer one.
+ */
+#ifndef VOLT_TOKENS_TOKENS_H
+#define VOLT_TOKENS_TOKENS_H
+
+#include "signals/core.h"
+
+/* ---- the handle table ------------------------------------------------------ */
+
+enum {
+  VOLT__SLOT_FREE = 0,
+  VOLT__SLOT_TOKEN, /* obj: struct volt__token *; gen: the current mint */
+  VOLT__SLOT_JOIN,  /* obj: struct volt__join * */
+  VOLT__SLOT_EVENT  /* obj: struct volt__event *; gen: fixed at creation */
+};
+
+typedef struct volt__slot {
+  void *obj;
+  uint32_t gen;
+  uint32_t kind;      /* VOLT__SLOT_* */
+  uint32_t next_free; /* free list (slot index), 0: end */
+} volt__slot;
+
+struct volt__tokens {
+  volt__slot *slots; /* slots[0] is never used (id 0 is "none") */
+  uint32_t len, cap;
+  uint32_t free_head;
+  uint32_t joins; /* live join records (swept when the table would grow) */
+};
+
+/* Loop thread. Creates the table on first use (and registers the token and
+ * event kind ops). NULL on allocation failure. */
+struct volt__tokens *volt__tokens_get(volt__core *c);
+/* A new slot for obj; its gen is advanced (never 0). 0 on allocation failure. */
+uint32_t volt__slot_new(volt__core *c, uint32_t kind, void *obj);
+/* The object in slot id if it is of `kind` and its generation is gen; NULL
+ * otherwise (out of range, free, other kind, stale). Loop thread. */
+void *volt__slot_get(volt__core *c, uint32_t id, uint32_t gen, uint32_t kind);
+/* Frees slot id (its generation advances: every id/gen naming it is stale). */
+void volt__slot_free(volt__core *c, uint32_t id);
+/* Advances a slot's generation (a token's new mint). Returns the new one. */
+uint32_t volt__slot_bump(volt__core *c, uint32_t id);
+
+/* ---- acks ------------------------------------------------------------------- */
+
+/* Loop thread: applies an ack now (a token ack or a join's fan-out), without
+ * flushing. 0, VOLT_ESTALE, VOLT_EINVAL, VOLT_ECLOSING. `msg` is copied. */
+int volt__ack_apply(volt__core *c, volt_ack ack, bool ok, int code, const char *msg);
+
+/* ---- token internals (for actions / volt_dispatch) -------------------------- */
+
+/* What happened to a token's mint (volt__token_observe). */
+enum {
+  VOLT__TOK_MINT = 1, /* a new ack was minted (ack: the new one) */
+  VOLT__TOK_STALE,    /* the mint became stale unacked: superseded (CYCLIC) or
+                         the token is being disposed (ack: the old one) */
+  VOLT__TOK_OK,       /* the mint was acked ok (ack: the acked one) */
+  VOLT__TOK_FAIL      /* the mint was acked failed (ack: the acked one) */
+};
+typedef void (*volt__token_hook)(volt_node *tok, unsigned what, volt_ack ack, void *ud);
+
+/* Loop thread. Sets the one observer of a token's mints (NULL clears it).
+ * Called synchronously inside each transition, after the token's state
+ * changed and before the flush; it must not dispose the token. A mint made at
+ * volt_token's creation happens before any observer can be set: check
+ * volt_token_ack afterwards. 0 or VOLT_EINVAL. */
+int volt__token_observe(volt_node *tok, volt__token_hook fn, void *ud);
+
+/* Loop thread. true if n is a live token. */
+bool volt__is_token(volt_node *n);
+
+/* ---- events (runtime/event.c) ------------------------------------------------ */
+
+/* The part of an event that other threads may read (immutable after
+ * creation; reachable from the node's u.f.ud). */
+typedef struct volt__event {
+  uint32_t id, gen; /* the event's handle */
+  void (*release)(volt_val v, void *ud);
+  void *release_ud;
+} volt__event;
+
+/* Loop thread: a token subscribed to an event sees one occurrence. Called by
+ * volt_emit for every token subscriber, before the event's own propagation.
+ * Does not flush. */
+void volt__token_occurrence(volt__core *c, volt_node *tok, volt_val payload);
+
+/* Loop thread: apply a queued emit (the event named by id/gen, or release the
+ * payload with `release` when the event is gone). Does not flush. */
+void volt__event_apply(volt__core *c, uint32_t id, uint32_t gen, volt_val payload,
+                       void (*release)(volt_val v, void *ud), void *release_ud);
+
+#endif /* VOLT_TOKENS_TOKENS_H */
