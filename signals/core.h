@@ -170,6 +170,7 @@ typedef struct volt__core {
   uint32_t running;        /* effect/computed/watcher callbacks on the stack */
   const char *stack_limit; /* deeper than this: defer evaluation */
   uint32_t deferred_evals; /* evaluations cut short for lack of stack */
+  bool in_deferred;        /* volt__run_deferred is running */
 
   /* scratch stack for propagate/check (edge indices / nodes) */
   uint32_t *stack;

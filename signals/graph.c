@@ -311,10 +311,8 @@ void volt__shallow_propagate(volt__core *c, volt_node *n) {
   for (uint32_t e = n->subs; e; e = E(e)->next_sub) {
     volt_node *sub = E(e)->sub;
     uint32_t f = sub->flags;
-    if ((f & (VOLT__F_PENDING | VOLT__F_DIRTY)) == VOLT__F_PENDING) {
-      sub->flags = f | VOLT__F_DIRTY;
-      if (volt__is_listener(sub) && !(f & VOLT__F_QUEUED)) volt__enqueue(c, sub);
-    }
+    /* A PENDING listener is queued or being processed already. */
+    if ((f & (VOLT__F_PENDING | VOLT__F_DIRTY)) == VOLT__F_PENDING) sub->flags = f | VOLT__F_DIRTY;
   }
 }
 
@@ -352,6 +350,8 @@ static bool refresh_computed(volt__core *c, volt_node *n) {
 /* Evaluates the computeds whose evaluation was cut short for lack of stack,
  * deepest first, from the shallow end of the C stack. */
 void volt__run_deferred(volt__core *c) {
+  if (c->in_deferred) return; /* the outer loop carries on */
+  c->in_deferred = true;
   while (c->defer_len) {
     volt_node *d = c->defer[c->defer_len - 1];
     uint32_t before = c->defer_len;
@@ -361,6 +361,7 @@ void volt__run_deferred(volt__core *c) {
     /* When d queued deeper work, it stays below it and is retried. */
     if (c->defer_len == before) c->defer_len--;
   }
+  c->in_deferred = false;
 }
 
 static bool update_computed(volt__core *c, volt_node *n) {
@@ -393,7 +394,11 @@ static bool update_computed(volt__core *c, volt_node *n) {
       if (v.tag == VOLT_PTR && !((n->flags & VOLT__F_HAS_VALUE) && v.u.p == n->value.u.p))
         volt__release_now(c, n, v);
       n->flags |= VOLT__F_DIRTY;
-      if (c->depth > 0) return false;
+      if (n->flags & VOLT__F_DISPOSED) {
+        volt__finish_dispose(c, n);
+        return false;
+      }
+      if (c->depth > 0 || c->in_deferred) return false;
       volt__run_deferred(c);
       continue;
     }
