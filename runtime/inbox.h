@@ -1,12 +1,49 @@
-/* runtime/inbox.h - the cross-thread inbox (acks and emits from any thread
- * applied on the loop thread in order). No <uv.h> here. */
+/* runtime/inbox.h - the runtime's cross-thread inbox (acks and emits from
+ * other threads, applied on the loop thread in order).
+ *
+ * Internal. No <uv.h> here: only functions taking volt_rt *, so tokens/ can
+ * call them. The design is napi's thread-safe function (see docs/tokens.md):
+ * a mutex-guarded FIFO and one unref'd uv_async_t; a producer appends and
+ * calls uv_async_send under the queue lock; close sets a closing flag under
+ * the same lock before uv_close, so no send can ever race the close.
+ *
+ * Items are allocated with the C library's malloc, not the runtime's
+ * allocator hook (the hook must never run concurrently, and the loop thread
+ * allocates through it without any lock).
+ */
 #ifndef VOLT_RUNTIME_INBOX_H
 #define VOLT_RUNTIME_INBOX_H
 
-#include <volt/volt.h>
+#include "signals/core.h"
 
+/* Loop thread. Creates the inbox (a loop runtime: with its uv_async_t,
+ * unref'd). Idempotent: 0 if it already exists. 0, VOLT_ENOMEM or a libuv
+ * error. Sets core->drain. */
 int volt__inbox_open(volt_rt *rt);
+/* Loop thread, at volt_rt_close. Refuses every later push (VOLT_ECLOSING),
+ * then closes the async handle; its close callback releases the items still
+ * queued (PTR payloads of queued emits through their event's release hook,
+ * messages freed) and then calls volt__rt_handle_closed(rt). A loop-less
+ * runtime releases them before returning (and calls nothing). Idempotent. */
 void volt__inbox_close(volt_rt *rt);
+/* Loop thread. true while the inbox has an open uv handle (a loop runtime's
+ * inbox between open and the close callback). */
 bool volt__inbox_has_handle(volt_rt *rt);
+/* Any thread, from volt__rt_free (when the last reference is gone): frees
+ * the inbox (its mutex and memory) if the close callback could not (other
+ * threads still held references then). Idempotent. */
+void volt__inbox_free(volt_rt *rt);
+/* Loop thread. Applies every item queued so far, in order, inside one batch
+ * (so one flush follows). Nested calls (from a flush the drain started) do
+ * nothing. Also installed as core->drain (volt_flush calls it). */
+void volt__inbox_drain(volt_rt *rt);
 
-#endif
+/* Any thread. Queue an ack / an emit for the loop thread. 0, VOLT_ECLOSING
+ * (close has begun: nothing was queued), VOLT_ENOMEM. `msg` is copied. An
+ * emit's PTR payload is owned by the queue once 0 is returned; on error it
+ * stays the caller's. */
+int volt__inbox_push_ack(volt_rt *rt, volt_ack ack, bool ok, int code, const char *msg);
+int volt__inbox_push_emit(volt_rt *rt, uint32_t id, uint32_t gen, volt_val payload,
+                          void (*release)(volt_val v, void *ud), void *release_ud);
+
+#endif /* VOLT_RUNTIME_INBOX_H */

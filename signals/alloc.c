@@ -168,7 +168,7 @@ volt__ext *volt__ext_get(volt__core *c, volt_node *n, bool create) {
     c->free_ext = ext_at(c, i)->next_free;
   } else {
     if (c->ext_used == 0) c->ext_used = 1;
-    if (c->ext_used == c->ext_nchunks * VOLT__EXT_CHUNK) {
+    if (c->ext_used >= c->ext_nchunks * VOLT__EXT_CHUNK) {
       uint32_t cap = c->ext_nchunks;
       volt__ext *chunk = volt__alloc(c, VOLT__EXT_CHUNK * sizeof(volt__ext));
       if (!chunk) return NULL;

@@ -1,0 +1,273 @@
+/* runtime/inbox.c - the cross-thread inbox (see inbox.h and docs/tokens.md).
+ *
+ * Producers (any thread): check that close has not begun, lock, refuse if
+ * closing, append, uv_async_send, unlock. Sending under the lock is what
+ * makes the close safe: volt__inbox_close sets `closing` under the same lock
+ * before uv_close, so no send can start after the close did.
+ *
+ * Consumer (loop thread): the async callback (or volt_flush, through
+ * core->drain) detaches the whole FIFO under the lock and applies it outside
+ * the lock, in order, inside one batch. Sends coalesce; a send that lands
+ * after the detach schedules another callback (libuv clears the pending bit
+ * before calling back), so nothing is lost.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "runtime/inbox.h"
+#include "runtime/rt.h"
+#include "tokens/tokens.h"
+
+enum { ITEM_ACK, ITEM_EMIT };
+
+typedef struct item {
+  struct item *next;
+  uint8_t kind;
+  bool ok;
+  int code;
+  char *msg;     /* ack: copied message; emit: an ERR payload's copied message */
+  volt_ack ack;  /* ack */
+  uint32_t id, gen; /* emit: the event's handle */
+  volt_val payload;
+  void (*release)(volt_val v, void *ud);
+  void *release_ud;
+} item;
+
+struct volt__inbox {
+  uv_mutex_t mu;
+  uv_async_t async;
+  volt_rt *rt;
+  item *head, *tail; /* under mu */
+  bool closing;      /* under mu: pushes are refused */
+  bool has_async;    /* loop thread */
+  bool handle_open;  /* loop thread: async initialised, close callback not run */
+  bool close_started;
+  bool draining;
+  item *leftovers; /* taken at close, released in the close callback */
+};
+
+static char *copy_msg(const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+/* Drops an item that will never be applied. Loop thread (close) or the
+ * freeing thread (after the last reference): no one else can see it. */
+static void item_release(item *it) {
+  if (it->kind == ITEM_EMIT && it->payload.tag == VOLT_PTR && it->release)
+    it->release(it->payload, it->release_ud);
+  free(it->msg);
+  free(it);
+}
+
+static void release_list(item *it) {
+  while (it) {
+    item *next = it->next;
+    item_release(it);
+    it = next;
+  }
+}
+
+static void drain_hook(volt_rt *rt) { volt__inbox_drain(rt); }
+
+static void async_cb(uv_async_t *h) {
+  struct volt__inbox *ib = h->data;
+  volt__inbox_drain(ib->rt);
+}
+
+int volt__inbox_open(volt_rt *rt) {
+  if (!rt) return VOLT_EINVAL;
+  if (rt->inbox) return 0;
+  struct volt__inbox *ib = calloc(1, sizeof *ib);
+  if (!ib) return VOLT_ENOMEM;
+  int r = uv_mutex_init(&ib->mu);
+  if (r != 0) {
+    free(ib);
+    return r;
+  }
+  ib->rt = rt;
+  if (rt->loop) {
+    r = uv_async_init(rt->loop, &ib->async, async_cb);
+    if (r != 0) {
+      uv_mutex_destroy(&ib->mu);
+      free(ib);
+      return r;
+    }
+    ib->async.data = ib;
+    uv_unref((uv_handle_t *)&ib->async);
+    ib->has_async = true;
+    ib->handle_open = true;
+  }
+  rt->inbox = ib;
+  rt->core.drain = drain_hook;
+  return 0;
+}
+
+static void inbox_destroy(volt_rt *rt) {
+  struct volt__inbox *ib = rt->inbox;
+  if (!ib) return;
+  rt->inbox = NULL;
+  release_list(ib->leftovers);
+  release_list(ib->head);
+  uv_mutex_destroy(&ib->mu);
+  free(ib);
+}
+
+/* After the close: free now unless another thread still holds a reference
+ * (it may still try to push and must find the mutex; volt__inbox_free then
+ * frees it when the last reference goes). */
+static void maybe_destroy(volt_rt *rt) {
+  if (atomic_load(&rt->refs) <= 1) inbox_destroy(rt);
+}
+
+static void close_cb(uv_handle_t *h) {
+  struct volt__inbox *ib = h->data;
+  volt_rt *rt = ib->rt;
+  item *left = ib->leftovers;
+  ib->leftovers = NULL;
+  ib->handle_open = false;
+  release_list(left);
+  if (rt->core.drain == drain_hook) rt->core.drain = NULL;
+  maybe_destroy(rt);
+  volt__rt_handle_closed(rt);
+}
+
+void volt__inbox_close(volt_rt *rt) {
+  struct volt__inbox *ib = rt ? rt->inbox : NULL;
+  if (!ib || ib->close_started) return;
+  ib->close_started = true;
+  uv_mutex_lock(&ib->mu);
+  ib->closing = true;
+  item *left = ib->head;
+  ib->head = ib->tail = NULL;
+  uv_mutex_unlock(&ib->mu);
+  /* Keep order: anything left from an interrupted drain goes first (there
+   * is none unless a drain was cut short). */
+  if (ib->leftovers) {
+    item *t = ib->leftovers;
+    while (t->next) t = t->next;
+    t->next = left;
+  } else {
+    ib->leftovers = left;
+  }
+  if (ib->has_async && ib->handle_open) {
+    uv_close((uv_handle_t *)&ib->async, close_cb);
+    return;
+  }
+  left = ib->leftovers;
+  ib->leftovers = NULL;
+  release_list(left);
+  if (rt->core.drain == drain_hook) rt->core.drain = NULL;
+  maybe_destroy(rt);
+}
+
+bool volt__inbox_has_handle(volt_rt *rt) {
+  return rt && rt->inbox && rt->inbox->handle_open;
+}
+
+void volt__inbox_free(volt_rt *rt) {
+  if (rt) inbox_destroy(rt);
+}
+
+static void apply(volt__core *c, item *it) {
+  if (it->kind == ITEM_ACK) {
+    (void)volt__ack_apply(c, it->ack, it->ok, it->code, it->msg);
+  } else {
+    volt_val p = it->payload;
+    volt__event_apply(c, it->id, it->gen, p, it->release, it->release_ud);
+  }
+  free(it->msg);
+  free(it);
+}
+
+void volt__inbox_drain(volt_rt *rt) {
+  struct volt__inbox *ib = rt ? rt->inbox : NULL;
+  if (!ib || ib->draining) return;
+  uv_mutex_lock(&ib->mu);
+  item *list = ib->head;
+  ib->head = ib->tail = NULL;
+  uv_mutex_unlock(&ib->mu);
+  if (!list) return;
+  volt__core *c = &rt->core;
+  ib->draining = true;
+  bool batch = volt_batch_begin(rt) == 0;
+  while (list) {
+    item *next = list->next;
+    apply(c, list);
+    list = next;
+  }
+  if (batch) (void)volt_batch_end(rt);
+  ib->draining = false;
+}
+
+static int push(volt_rt *rt, item *it) {
+  struct volt__inbox *ib = rt->inbox;
+  if (!ib || atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
+  uv_mutex_lock(&ib->mu);
+  if (ib->closing) {
+    uv_mutex_unlock(&ib->mu);
+    return VOLT_ECLOSING;
+  }
+  it->next = NULL;
+  if (ib->tail)
+    ib->tail->next = it;
+  else
+    ib->head = it;
+  ib->tail = it;
+  if (ib->has_async) uv_async_send(&ib->async);
+  uv_mutex_unlock(&ib->mu);
+  return 0;
+}
+
+int volt__inbox_push_ack(volt_rt *rt, volt_ack ack, bool ok, int code, const char *msg) {
+  if (!rt) return VOLT_EINVAL;
+  if (atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
+  item *it = calloc(1, sizeof *it);
+  if (!it) return VOLT_ENOMEM;
+  it->kind = ITEM_ACK;
+  it->ack = ack;
+  it->ok = ok;
+  it->code = code;
+  if (msg && !(it->msg = copy_msg(msg))) {
+    free(it);
+    return VOLT_ENOMEM;
+  }
+  int r = push(rt, it);
+  if (r != 0) {
+    free(it->msg);
+    free(it);
+  }
+  return r;
+}
+
+int volt__inbox_push_emit(volt_rt *rt, uint32_t id, uint32_t gen, volt_val payload,
+                          void (*release)(volt_val v, void *ud), void *release_ud) {
+  if (!rt) return VOLT_EINVAL;
+  if (atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
+  item *it = calloc(1, sizeof *it);
+  if (!it) return VOLT_ENOMEM;
+  it->kind = ITEM_EMIT;
+  it->id = id;
+  it->gen = gen;
+  it->release = release;
+  it->release_ud = release_ud;
+  payload.flags = 0;
+  if (payload.tag == VOLT_ERR && payload.u.msg) {
+    if (!(it->msg = copy_msg(payload.u.msg))) {
+      free(it);
+      return VOLT_ENOMEM;
+    }
+    payload.u.msg = it->msg;
+  }
+  it->payload = payload;
+  int r = push(rt, it);
+  if (r != 0) {
+    free(it->msg);
+    free(it);
+  }
+  return r;
+}
