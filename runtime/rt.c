@@ -7,12 +7,6 @@
 #include "runtime/inbox.h"
 #include "runtime/rt.h"
 
-/* TEMPORARY until runtime/inbox.c lands: weak so the library links. */
-#pragma weak volt__inbox_open
-#pragma weak volt__inbox_close
-#pragma weak volt__inbox_has_handle
-#define INBOX(f) (f)
-
 static void *default_realloc(void *ud, void *p, size_t old, size_t n) {
   (void)ud;
   (void)old;
@@ -99,14 +93,14 @@ int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *cfg) {
       uv_prepare_start(&rt->prepare, on_prepare);
       uv_check_start(&rt->check, on_check);
     }
-    r = volt__inbox_open ? volt__inbox_open(rt) : 0;
+    r = volt__inbox_open(rt);
     if (r) {
       /* The handles close on the next uv_run; the runtime's memory goes
        * with the last close callback. */
       volt_rt_close(rt, NULL, NULL);
       return r;
     }
-    if (volt__inbox_has_handle && volt__inbox_has_handle(rt)) rt->open_handles++;
+    if (volt__inbox_has_handle(rt)) rt->open_handles++;
   } else {
     rt->max_in_flight = 1;
   }
@@ -169,7 +163,7 @@ static void close_now(volt_rt *rt) {
   volt__core *c = &rt->core;
   volt__core_dispose_all(c);
   c->closing = true;
-  if (volt__inbox_close) volt__inbox_close(rt);
+  volt__inbox_close(rt);
   if (rt->handles_open) {
     rt->handles_open = false;
     uv_close((uv_handle_t *)&rt->prepare, on_handle_closed);

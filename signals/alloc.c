@@ -13,15 +13,9 @@
 
 /* ---- thread identity ------------------------------------------------------ */
 
-#if defined(__GNUC__)
-static _Thread_local char volt__tls_byte __attribute__((tls_model("initial-exec")));
-#else
-static _Thread_local char volt__tls_byte;
-#endif
+_Thread_local char volt__tls_byte;
 
 const void *volt__thread_tag(void) { return &volt__tls_byte; }
-
-bool volt__on_loop(const volt__core *c) { return c->thread_tag == (const void *)&volt__tls_byte; }
 
 /* ---- allocator -------------------------------------------------------------- */
 

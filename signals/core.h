@@ -218,8 +218,16 @@ typedef struct volt__core {
 
 /* ---- entry points for the other layers ------------------------------------ */
 
-/* Thread check: true on the runtime's loop thread. */
-bool volt__on_loop(const volt__core *c);
+/* Thread check: true on the runtime's loop thread. The identity of a thread
+ * is the address of a thread-local byte (initial-exec TLS: one instruction). */
+#if defined(__GNUC__)
+extern _Thread_local char volt__tls_byte __attribute__((tls_model("initial-exec"), visibility("hidden")));
+#else
+extern _Thread_local char volt__tls_byte;
+#endif
+static inline bool volt__on_loop(const volt__core *c) {
+  return c->thread_tag == (const void *)&volt__tls_byte;
+}
 const void *volt__thread_tag(void);
 
 /* Allocation through the hook, counted in c->bytes. */

@@ -516,7 +516,24 @@ static volt_val read_node(volt_node *n, bool tracked) {
   return n->value;
 }
 
-volt_val volt_get(volt_node *n) { return read_node(n, true); }
+volt_val volt_get(volt_node *n) {
+  /* Fast path: a settled node on the loop thread. */
+  if (n) {
+    volt__core *c = VOLT__CORE(n->rt);
+    uint32_t f = n->flags;
+    if ((f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED |
+              VOLT__F_HAS_VALUE)) == VOLT__F_HAS_VALUE &&
+        volt__on_loop(c)) {
+      volt__frame *fr = c->frame;
+      if (fr) {
+        uint32_t t = fr->node->deps_tail;
+        if (!t || c->edges[t].dep != n) volt__track(c, n);
+      }
+      return n->value;
+    }
+  }
+  return read_node(n, true);
+}
 volt_val volt_peek(volt_node *n) { return read_node(n, false); }
 
 int volt_set(volt_node *n, volt_val v) {

@@ -1,6 +1,7 @@
 /* tests/harness.c - shared helpers for the Check suites (see harness.h). */
 #include "harness.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

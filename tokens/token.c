@@ -112,6 +112,12 @@ static bool src_alive(volt__core *c, volt__token *t) {
          !(t->src->flags & VOLT__F_DISPOSED);
 }
 
+/* The source can be peeked now (alive, and not a computed being evaluated
+ * further up the C stack, which would read as a cycle). */
+static bool src_readable(volt__core *c, volt__token *t) {
+  return src_alive(c, t) && !(t->src->flags & VOLT__F_RUNNING);
+}
+
 /* Mints a new ack with `stamp` (already owned by the token). Superseding a
  * pending mint makes the old ack stale. Clears the error (retry) in the same
  * transition. Does not notify. */
@@ -148,7 +154,7 @@ static void tok_fire(volt__core *c, volt__token *t, volt_val v) {
 /* State source: compare the source's current value with the last one seen;
  * a change whose new value is on() fires. */
 static void tok_pull(volt__core *c, volt__token *t) {
-  if (t->src_event || t->pulling || !src_alive(c, t)) return;
+  if (t->src_event || t->pulling || !src_readable(c, t)) return;
   t->pulling = true;
   volt_val v = volt_peek(t->src);
   t->pulling = false;
@@ -158,8 +164,10 @@ static void tok_pull(volt__core *c, volt__token *t) {
   if (tok_on(t, v)) tok_fire(c, t, v);
 }
 
+/* Kind op: the flush reached the token (its source may have changed). */
 static void token_run(volt_node *n) {
   volt__core *c = VOLT__CORE(n->rt);
+  n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
   volt__token *t = tok_data(c, n);
   if (t) tok_pull(c, t);
 }
@@ -212,7 +220,7 @@ int volt__token_ack(volt__core *c, volt_ack ack, bool ok, int code, const char *
         t->has_dropped = false;
         tok_mint(c, t, d);
       }
-    } else if (t->state == VOLT_IDLE && src_alive(c, t)) {
+    } else if (t->state == VOLT_IDLE && src_readable(c, t)) {
       t->pulling = true;
       volt_val v = volt_peek(t->src);
       t->pulling = false;
@@ -311,7 +319,7 @@ static volt__token *tok_get(volt_node *n, int *err) {
     return NULL;
   }
   tok_pull(c, t);
-  volt__track(c, n);
+  if (c->frame) volt__track(c, n);
   return t;
 }
 

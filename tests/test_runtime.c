@@ -1,0 +1,660 @@
+/* tests/test_runtime.c - the runtime on a libuv loop (DESIGN.md §2, §4).
+ *
+ * Every test that makes a loop ends with uv_run and uv_loop_close == 0
+ * (directly or through h_env_close). Cross-thread checks record on the
+ * thread and assert on the main thread after the join.
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct eff1 {
+  volt_node *src;
+  int runs;
+  volt_val seen;
+  uint64_t now; /* uv_now of the loop at the run (0 when loop-less) */
+  uv_loop_t *loop;
+} eff1;
+
+static void eff1_fn(void *ud) {
+  eff1 *r = ud;
+  r->runs++;
+  r->seen = volt_get(r->src);
+  if (r->loop) r->now = uv_now(r->loop);
+}
+
+static void count_int(void *ud) { (*(int *)ud)++; }
+
+/* ------------------------------------------------------------------------
+ * Creation and close
+ * ------------------------------------------------------------------------ */
+
+START_TEST(rt_new_invalid_arguments) {
+  uv_loop_t loop;
+  volt_rt *rt = (volt_rt *)&loop; /* sentinel: must stay untouched */
+  volt_config cfg;
+
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  ck_assert_int_eq(volt_rt_new(NULL, NULL, NULL), VOLT_EINVAL);
+  ck_assert_int_eq(volt_rt_new(NULL, &loop, NULL), VOLT_EINVAL);
+  memset(&cfg, 0, sizeof cfg);
+  cfg.deferred = true;
+  ck_assert_int_eq(volt_rt_new(&rt, NULL, &cfg), VOLT_EINVAL);
+  ck_assert_ptr_eq(rt, (volt_rt *)&loop);
+  ck_assert_int_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
+START_TEST(rt_new_defaults) {
+  uv_loop_t loop;
+  volt_rt *rt = NULL;
+  volt_config zero;
+  int closed = 0;
+  volt_node *s;
+
+  /* cfg NULL, loop-less */
+  ck_assert_int_eq(volt_rt_new(&rt, NULL, NULL), 0);
+  ck_assert_ptr_nonnull(rt);
+  ck_assert_ptr_null(volt_rt_loop(rt));
+  s = volt_signal(rt, volt_int(1), NULL);
+  ck_assert_ptr_nonnull(s);
+  ck_assert_int_eq(volt_set(s, volt_int(2)), 0);
+  volt_rt_close(rt, count_int, &closed);
+  ck_assert_int_eq(closed, 1); /* before volt_rt_close returns */
+
+  /* zero-filled config on a loop */
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  memset(&zero, 0, sizeof zero);
+  rt = NULL;
+  ck_assert_int_eq(volt_rt_new(&rt, &loop, &zero), 0);
+  ck_assert_ptr_eq(volt_rt_loop(rt), &loop);
+  s = volt_signal(rt, volt_int(1), NULL);
+  ck_assert_int_eq(volt_set(s, volt_int(2)), 0);
+  closed = 0;
+  volt_rt_close(rt, count_int, &closed);
+  ck_assert_int_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(closed, 1);
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+
+  /* NULL on_closed is fine */
+  ck_assert_int_eq(volt_rt_new(&rt, NULL, NULL), 0);
+  volt_rt_close(rt, NULL, NULL);
+}
+END_TEST
+
+START_TEST(loopless_close_calls_on_closed_before_return) {
+  h_env e;
+  int cleanups = 0;
+
+  h_env_open(&e, H_LOOPLESS, NULL);
+  ck_assert_int_eq(volt_on_cleanup(e.rt, count_int, &cleanups), 0);
+  h_env_close(&e); /* asserts closed == 1 right after volt_rt_close */
+  ck_assert_int_eq(cleanups, 1);
+}
+END_TEST
+
+START_TEST(loop_close_on_closed_once) {
+  h_env e;
+  h_pool pool;
+  volt_opts o;
+  int cleanups = 0;
+  volt_node *s;
+
+  h_pool_init(&pool);
+  memset(&o, 0, sizeof o);
+  o.release = h_box_release;
+  o.ud = &pool;
+  h_env_open(&e, _i ? H_DEFERRED : H_LOOP, NULL);
+  s = volt_signal(e.rt, volt_ptr(h_box_new(&pool, 1)), &o);
+  ck_assert_ptr_nonnull(s);
+  ck_assert_int_eq(volt_on_cleanup(e.rt, count_int, &cleanups), 0);
+  volt_rt_close(e.rt, h_count_closed, &e.closed);
+  ck_assert_int_eq(e.closed, 0); /* from the loop, once its handles closed */
+  volt_rt_close(e.rt, h_count_closed, &e.closed); /* twice: nothing */
+  ck_assert_int_eq(volt_rt_acquire(e.rt), VOLT_ECLOSING);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(e.closed, 1);
+  ck_assert_int_eq(cleanups, 1);                 /* graph disposed */
+  ck_assert_int_eq(h_pool_unreleased(&pool), 0); /* release hooks ran */
+  ck_assert_int_eq(uv_loop_close(&e.loop), 0);
+  ck_assert_uint_eq(e.alloc.live_bytes, 0);
+  ck_assert_uint_eq(e.alloc.bad_old_size, 0);
+}
+END_TEST
+
+START_TEST(acquire_keeps_memory_until_release) {
+  h_env e;
+
+  h_env_open(&e, H_LOOP, NULL);
+  ck_assert_int_eq(volt_rt_acquire(e.rt), 0);
+  volt_rt_close(e.rt, h_count_closed, &e.closed);
+  ck_assert_int_eq(volt_rt_acquire(e.rt), VOLT_ECLOSING);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(e.closed, 1);
+  ck_assert_int_eq(uv_loop_close(&e.loop), 0);
+  ck_assert_uint_gt(e.alloc.live_bytes, 0); /* still referenced */
+  volt_rt_release(e.rt);
+  ck_assert_uint_eq(e.alloc.live_bytes, 0);
+  ck_assert_uint_eq(e.alloc.bad_old_size, 0);
+}
+END_TEST
+
+/* close requested from inside an effect: happens when the flush ends */
+typedef struct closer {
+  volt_node *s;
+  volt_rt *rt;
+  int *closed;
+  int runs;
+  int closed_during_fn;
+} closer;
+
+static void closer_fn(void *ud) {
+  closer *k = ud;
+  k->runs++;
+  if (volt_as_int(volt_get(k->s)) == 1) {
+    volt_rt_close(k->rt, h_count_closed, k->closed);
+    k->closed_during_fn = *k->closed;
+  }
+}
+
+START_TEST(close_inside_flush) {
+  h_env e;
+  closer k;
+  int cleanups = 0;
+
+  memset(&k, 0, sizeof k);
+  h_env_open(&e, _i, NULL);
+  k.rt = e.rt;
+  k.closed = &e.closed;
+  k.s = volt_signal(e.rt, volt_int(0), NULL);
+  ck_assert_ptr_nonnull(volt_effect(e.rt, closer_fn, &k));
+  ck_assert_int_eq(volt_on_cleanup(e.rt, count_int, &cleanups), 0);
+  (void)volt_set(k.s, volt_int(1)); /* the runtime may be gone after this */
+  ck_assert_int_eq(k.runs, 2);
+  ck_assert_int_eq(k.closed_during_fn, 0);
+  if (e.lp) {
+    ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
+    ck_assert_int_eq(uv_loop_close(&e.loop), 0);
+  }
+  ck_assert_int_eq(e.closed, 1);
+  ck_assert_int_eq(cleanups, 1);
+  ck_assert_uint_eq(e.alloc.live_bytes, 0);
+}
+END_TEST
+
+START_TEST(idle_runtime_does_not_keep_loop_alive) {
+  h_env e;
+  eff1 r = {0};
+  volt_node *s;
+
+  h_env_open(&e, _i ? H_DEFERRED : H_LOOP, NULL);
+  s = volt_signal(e.rt, volt_int(0), NULL);
+  r.src = s;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &r));
+  /* returns at once: the runtime's handles are unref'd */
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_NOWAIT), 0);
+  ck_assert_int_eq(volt_set(s, volt_int(1)), 0);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(volt_flush(e.rt), 0);
+  ck_assert_int_eq(r.runs, 2);
+  ck_assert_int_eq(h_int(r.seen), 1);
+  h_env_close(&e);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Flushing: sync, deferred, by hand
+ * ------------------------------------------------------------------------ */
+
+typedef struct coal {
+  volt_node *s, *t;
+  eff1 r;
+  int runs_at_write_end;
+  int runs_at_late;
+  int64_t seen_at_late;
+  uint64_t write_now, late_now;
+  uv_timer_t t1, t2;
+} coal;
+
+static void coal_write(uv_timer_t *h) {
+  coal *c = h->data;
+  volt_set(c->s, volt_int(1));
+  volt_set(c->t, volt_int(10));
+  volt_set(c->s, volt_int(2));
+  volt_set(c->s, volt_int(3));
+  c->runs_at_write_end = c->r.runs;
+  c->write_now = uv_now(h->loop);
+  uv_close((uv_handle_t *)h, NULL);
+}
+static void coal_late(uv_timer_t *h) {
+  coal *c = h->data;
+  c->runs_at_late = c->r.runs;
+  c->seen_at_late = volt_as_int(c->r.seen);
+  c->late_now = uv_now(h->loop);
+  uv_close((uv_handle_t *)h, NULL);
+}
+typedef struct two {
+  volt_node *a, *b;
+  int runs;
+  int64_t sum;
+  uint64_t now;
+  uv_loop_t *loop;
+} two;
+static void two_fn(void *ud) {
+  two *t = ud;
+  t->runs++;
+  t->sum = volt_as_int(volt_get(t->a)) + volt_as_int(volt_get(t->b));
+  t->now = uv_now(t->loop);
+}
+
+START_TEST(deferred_coalesces_one_iteration) {
+  h_env e;
+  coal c;
+  two tw;
+
+  memset(&c, 0, sizeof c);
+  memset(&tw, 0, sizeof tw);
+  h_env_open(&e, H_DEFERRED, NULL);
+  c.s = volt_signal(e.rt, volt_int(0), NULL);
+  c.t = volt_signal(e.rt, volt_int(0), NULL);
+  c.r.src = c.s;
+  c.r.loop = &e.loop;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &c.r));
+  ck_assert_int_eq(c.r.runs, 1); /* at creation, even deferred */
+  tw.a = c.s;
+  tw.b = c.t;
+  tw.loop = &e.loop;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, two_fn, &tw));
+  ck_assert_int_eq(tw.runs, 1);
+
+  ck_assert_int_eq(uv_timer_init(&e.loop, &c.t1), 0);
+  ck_assert_int_eq(uv_timer_init(&e.loop, &c.t2), 0);
+  c.t1.data = c.t2.data = &c;
+  ck_assert_int_eq(uv_timer_start(&c.t1, coal_write, 1, 0), 0);
+  ck_assert_int_eq(uv_timer_start(&c.t2, coal_late, 300, 0), 0);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
+
+  ck_assert_int_eq(c.runs_at_write_end, 1); /* nothing ran during the writes */
+  ck_assert_int_eq(c.runs_at_late, 2);      /* one run for four writes */
+  ck_assert_int_eq(c.seen_at_late, 3);
+  ck_assert_int_eq(c.r.runs, 2);
+  ck_assert_int_eq(tw.runs, 2); /* two signals, one run */
+  ck_assert_int_eq(tw.sum, 13);
+  /* flushed before the loop slept: the loop's clock had not moved on */
+  ck_assert_uint_lt(c.r.now - c.write_now, 150);
+  ck_assert_uint_ge(c.late_now - c.write_now, 250);
+  h_env_close(&e);
+}
+END_TEST
+
+typedef struct syncw {
+  volt_node *s;
+  eff1 *r;
+  int runs_after[3];
+  uv_timer_t t;
+} syncw;
+
+static void syncw_cb(uv_timer_t *h) {
+  syncw *w = h->data;
+  for (int i = 0; i < 3; i++) {
+    volt_set(w->s, volt_int(10 + i));
+    w->runs_after[i] = w->r->runs;
+  }
+  uv_close((uv_handle_t *)h, NULL);
+}
+
+START_TEST(sync_mode_flushes_each_write) {
+  h_env e;
+  eff1 r = {0};
+  syncw w;
+  volt_node *s;
+  volt_stats_t s0, s1;
+
+  memset(&w, 0, sizeof w);
+  h_env_open(&e, H_LOOP, NULL);
+  s = volt_signal(e.rt, volt_int(0), NULL);
+  r.src = s;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &r));
+  s0 = h_stats(e.rt);
+  for (int i = 1; i <= 3; i++) {
+    ck_assert_int_eq(volt_set(s, volt_int(i)), 0);
+    ck_assert_int_eq(r.runs, 1 + i);
+    ck_assert_int_eq(h_int(r.seen), i);
+  }
+  s1 = h_stats(e.rt);
+  ck_assert_uint_eq(s1.flushes, s0.flushes + 3);
+  /* also from inside a loop callback */
+  w.s = s;
+  w.r = &r;
+  ck_assert_int_eq(uv_timer_init(&e.loop, &w.t), 0);
+  w.t.data = &w;
+  ck_assert_int_eq(uv_timer_start(&w.t, syncw_cb, 0, 0), 0);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(w.runs_after[0], 5);
+  ck_assert_int_eq(w.runs_after[1], 6);
+  ck_assert_int_eq(w.runs_after[2], 7);
+  h_env_close(&e);
+}
+END_TEST
+
+START_TEST(flush_by_hand) {
+  h_env e;
+  eff1 r = {0};
+  volt_node *s;
+  volt_stats_t s0, s1;
+
+  h_env_open(&e, H_DEFERRED, NULL);
+  s = volt_signal(e.rt, volt_int(0), NULL);
+  r.src = s;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &r));
+  ck_assert_int_eq(volt_set(s, volt_int(1)), 0);
+  ck_assert_int_eq(volt_set(s, volt_int(2)), 0);
+  ck_assert_int_eq(r.runs, 1); /* deferred: not yet */
+  s0 = h_stats(e.rt);
+  ck_assert_int_eq(volt_flush(e.rt), 0);
+  s1 = h_stats(e.rt);
+  ck_assert_int_eq(r.runs, 2);
+  ck_assert_int_eq(h_int(r.seen), 2);
+  ck_assert_uint_eq(s1.flushes, s0.flushes + 1);
+  ck_assert_int_eq(volt_flush(e.rt), 0); /* nothing dirty: no run */
+  ck_assert_int_eq(r.runs, 2);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_NOWAIT), 0);
+  ck_assert_int_eq(r.runs, 2); /* the loop does not run it twice */
+  /* a deferred write is also flushed by the next loop iteration */
+  ck_assert_int_eq(volt_set(s, volt_int(3)), 0);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_NOWAIT), 0);
+  ck_assert_int_eq(r.runs, 3);
+  ck_assert_int_eq(h_int(r.seen), 3);
+  h_env_close(&e);
+}
+END_TEST
+
+/* an effect stuck in a write loop in deferred mode: reported to on_error */
+typedef struct dloop {
+  volt_node *s, *eff;
+  int runs;
+  uv_timer_t t1, t2;
+} dloop;
+
+static void dloop_fn(void *ud) {
+  dloop *d = ud;
+  d->runs++;
+  volt_set(d->s, volt_int(volt_as_int(volt_get(d->s)) + 1));
+}
+static void dloop_kick(uv_timer_t *h) {
+  dloop *d = h->data;
+  volt_set(d->s, volt_int(-1000));
+  uv_close((uv_handle_t *)h, NULL);
+}
+static void dloop_stop(uv_timer_t *h) {
+  dloop *d = h->data;
+  volt_dispose(d->eff);
+  d->eff = NULL;
+  uv_close((uv_handle_t *)h, NULL);
+}
+
+START_TEST(deferred_write_loop_reports_eloop) {
+  h_env e;
+  dloop d;
+
+  memset(&d, 0, sizeof d);
+  h_env_open(&e, H_DEFERRED, NULL);
+  d.s = volt_signal(e.rt, volt_int(0), NULL);
+  ck_assert_int_eq(volt_batch_begin(e.rt), 0);
+  d.eff = volt_effect(e.rt, dloop_fn, &d);
+  ck_assert_ptr_nonnull(d.eff);
+  ck_assert_int_eq(volt_batch_end(e.rt), VOLT_ELOOP);
+  ck_assert_int_eq(e.errors, 1);
+  ck_assert_int_eq(uv_timer_init(&e.loop, &d.t1), 0);
+  ck_assert_int_eq(uv_timer_init(&e.loop, &d.t2), 0);
+  d.t1.data = d.t2.data = &d;
+  ck_assert_int_eq(uv_timer_start(&d.t1, dloop_kick, 5, 0), 0);
+  ck_assert_int_eq(uv_timer_start(&d.t2, dloop_stop, 40, 0), 0);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_ge(e.errors, 2); /* the loop's own flushes told on_error */
+  for (int i = 0; i < e.errors && i < 8; i++) ck_assert_int_eq(e.error_codes[i], VOLT_ELOOP);
+  ck_assert_int_gt(d.runs, 200);
+  h_env_close(&e);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * An effect driven by a uv timer
+ * ------------------------------------------------------------------------ */
+
+typedef struct tick {
+  volt_node *count;
+  uv_timer_t timer;
+  int64_t n;
+  h_log seen;
+} tick;
+
+static void tick_cb(uv_timer_t *h) {
+  tick *t = h->data;
+  volt_set(t->count, volt_int(++t->n));
+  if (t->n == 5) uv_close((uv_handle_t *)h, NULL);
+}
+static void tick_eff(void *ud) {
+  tick *t = ud;
+  h_log_push(&t->seen, (int)volt_as_int(volt_get(t->count)));
+}
+
+START_TEST(timer_driven_effect) {
+  h_env e;
+  tick t;
+
+  memset(&t, 0, sizeof t);
+  h_env_open(&e, _i ? H_DEFERRED : H_LOOP, NULL);
+  t.count = volt_signal(e.rt, volt_int(0), &(volt_opts){.name = "count"});
+  ck_assert_ptr_nonnull(volt_effect(e.rt, tick_eff, &t));
+  ck_assert_int_eq(uv_timer_init(&e.loop, &t.timer), 0);
+  t.timer.data = &t;
+  ck_assert_int_eq(uv_timer_start(&t.timer, tick_cb, 1, 1), 0);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
+  {
+    int want[] = {0, 1, 2, 3, 4, 5};
+    h_log_expect(&t.seen, 6, want);
+  }
+  h_env_close(&e);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Thread affinity
+ * ------------------------------------------------------------------------ */
+
+typedef struct thr {
+  volt_rt *rt;
+  volt_node *s, *c, *eff;
+  /* results */
+  int set_rc, set_c_rc, batch_rc, batch_end_rc, flush_rc, stats_rc, cleanup_rc, dot_rc;
+  int unwatch_rc;
+  volt_val get_v, peek_v, getc_v;
+  volt_node *new_sig, *new_comp, *new_eff, *new_scope;
+  volt_watcher *new_watch, *existing_watch;
+  uv_loop_t *loop_seen;
+  volt_rt *rt_seen;
+  int scope_ran, cleanup_ran;
+} thr;
+
+static volt_val thr_comp(void *ud) { return volt_int(volt_as_int(volt_get(ud)) * 2); }
+static void thr_scope(void *ud) { ((thr *)ud)->scope_ran++; }
+static void thr_cleanup(void *ud) { ((thr *)ud)->cleanup_ran++; }
+static void thr_watch(volt_node *n, volt_val o, volt_val w, void *ud) {
+  (void)n;
+  (void)o;
+  (void)w;
+  (void)ud;
+}
+
+static void thr_main(void *arg) {
+  thr *t = arg;
+  FILE *f = tmpfile();
+  t->set_rc = volt_set(t->s, volt_int(99));
+  t->set_c_rc = volt_set(t->c, volt_int(99));
+  t->get_v = volt_get(t->s);
+  t->peek_v = volt_peek(t->s);
+  t->getc_v = volt_get(t->c);
+  t->new_sig = volt_signal(t->rt, volt_int(1), NULL);
+  t->new_comp = volt_computed(t->rt, thr_comp, t->s, NULL);
+  t->new_eff = volt_effect(t->rt, thr_scope, t);
+  t->new_scope = volt_scope(t->rt, thr_scope, t);
+  t->new_watch = volt_watch(t->s, thr_watch, t);
+  t->unwatch_rc = volt_unwatch(t->existing_watch);
+  t->batch_rc = volt_batch_begin(t->rt);
+  t->batch_end_rc = volt_batch_end(t->rt);
+  t->flush_rc = volt_flush(t->rt);
+  {
+    volt_stats_t st;
+    t->stats_rc = volt_stats(t->rt, &st);
+  }
+  t->cleanup_rc = volt_on_cleanup(t->rt, thr_cleanup, t);
+  t->dot_rc = f ? volt_dump_dot(t->rt, f) : -1;
+  if (f) fclose(f);
+  volt_dispose(t->eff); /* no crash, no effect */
+  volt_dispose(t->s);
+  volt_rt_close(t->rt, thr_cleanup, t); /* does nothing off the loop */
+  t->loop_seen = volt_rt_loop(t->rt);   /* any thread */
+  t->rt_seen = volt_node_rt(t->s);      /* any thread */
+}
+
+START_TEST(loop_only_calls_from_other_thread) {
+  h_env e;
+  thr t;
+  eff1 r = {0};
+  wrec_dummy:;
+  volt_stats_t s0, s1;
+  uv_thread_t tid;
+
+  memset(&t, 0, sizeof t);
+  h_env_open(&e, _i ? H_DEFERRED : H_LOOP, NULL);
+  t.rt = e.rt;
+  t.s = volt_signal(e.rt, volt_int(1), NULL);
+  t.c = volt_computed(e.rt, thr_comp, t.s, NULL);
+  r.src = t.s;
+  t.eff = volt_effect(e.rt, eff1_fn, &r);
+  ck_assert_ptr_nonnull(t.eff);
+  t.existing_watch = volt_watch(t.s, thr_watch, &t);
+  ck_assert_ptr_nonnull(t.existing_watch);
+  ck_assert_int_eq(h_int(volt_get(t.c)), 2);
+  s0 = h_stats(e.rt);
+
+  ck_assert_int_eq(uv_thread_create(&tid, thr_main, &t), 0);
+  ck_assert_int_eq(uv_thread_join(&tid), 0);
+
+  ck_assert_int_eq(t.set_rc, VOLT_ETHREAD);
+  ck_assert_int_eq(t.set_c_rc, VOLT_ETHREAD);
+  ck_assert_int_eq(volt_tag(t.get_v), VOLT_ERR);
+  ck_assert_int_eq(volt_err_code(t.get_v), VOLT_ETHREAD);
+  ck_assert_int_eq(volt_err_code(t.peek_v), VOLT_ETHREAD);
+  ck_assert_int_eq(volt_err_code(t.getc_v), VOLT_ETHREAD);
+  ck_assert_ptr_null(t.new_sig);
+  ck_assert_ptr_null(t.new_comp);
+  ck_assert_ptr_null(t.new_eff);
+  ck_assert_ptr_null(t.new_scope);
+  ck_assert_ptr_null(t.new_watch);
+  ck_assert_int_eq(t.scope_ran, 0);
+  ck_assert_int_eq(t.unwatch_rc, VOLT_ETHREAD);
+  ck_assert_int_eq(t.batch_rc, VOLT_ETHREAD);
+  ck_assert_int_eq(t.batch_end_rc, VOLT_ETHREAD);
+  ck_assert_int_eq(t.flush_rc, VOLT_ETHREAD);
+  ck_assert_int_eq(t.stats_rc, VOLT_ETHREAD);
+  ck_assert_int_eq(t.cleanup_rc, VOLT_ETHREAD);
+  ck_assert_int_eq(t.dot_rc, VOLT_ETHREAD);
+  ck_assert_ptr_eq(t.loop_seen, &e.loop);
+  ck_assert_ptr_eq(t.rt_seen, e.rt);
+
+  /* and nothing changed */
+  s1 = h_stats(e.rt);
+  ck_assert_uint_eq(s1.live_nodes, s0.live_nodes);
+  ck_assert_uint_eq(s1.edges, s0.edges);
+  ck_assert_uint_eq(s1.flushes, s0.flushes);
+  ck_assert_int_eq(h_int(volt_peek(t.s)), 1);
+  ck_assert_int_eq(r.runs, 1);
+  ck_assert_int_eq(t.cleanup_ran, 0);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_NOWAIT), 0);
+  ck_assert_int_eq(r.runs, 1);
+  ck_assert_int_eq(e.closed, 0);
+  /* no batch was left open: a write still flushes */
+  ck_assert_int_eq(volt_set(t.s, volt_int(2)), 0);
+  ck_assert_int_eq(volt_flush(e.rt), 0);
+  ck_assert_int_eq(r.runs, 2); /* the effect survived volt_dispose */
+  ck_assert_int_eq(h_int(volt_get(t.c)), 4);
+  ck_assert_int_eq(volt_unwatch(t.existing_watch), 0);
+  h_env_close(&e);
+  ck_assert_int_eq(t.cleanup_ran, 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Error names
+ * ------------------------------------------------------------------------ */
+
+START_TEST(strerror_and_names) {
+  static const struct {
+    int code;
+    const char *name;
+  } codes[] = {
+      {VOLT_ESTALE, "VOLT_ESTALE"}, {VOLT_ECYCLE, "VOLT_ECYCLE"},
+      {VOLT_ELOOP, "VOLT_ELOOP"},   {VOLT_ECLOSING, "VOLT_ECLOSING"},
+      {VOLT_EPERM, "VOLT_EPERM"},   {VOLT_ETHREAD, "VOLT_ETHREAD"},
+  };
+  const size_t n = sizeof codes / sizeof codes[0];
+
+  ck_assert_int_eq(VOLT_EINVAL, UV_EINVAL);
+  ck_assert_int_eq(VOLT_ENOMEM, UV_ENOMEM);
+  for (size_t i = 0; i < n; i++) {
+    const char *msg = volt_strerror(codes[i].code);
+    ck_assert_ptr_nonnull(msg);
+    ck_assert_str_ne(msg, "");
+    ck_assert_str_ne(msg, "unknown error");
+    ck_assert_str_eq(volt_err_name(codes[i].code), codes[i].name);
+    for (size_t j = 0; j < i; j++) ck_assert_str_ne(msg, volt_strerror(codes[j].code));
+  }
+  ck_assert_str_eq(volt_err_name(VOLT_EINVAL), "EINVAL");
+  ck_assert_str_eq(volt_err_name(VOLT_ENOMEM), "ENOMEM");
+  ck_assert_str_eq(volt_strerror(VOLT_EINVAL), uv_strerror(UV_EINVAL));
+  ck_assert_str_eq(volt_err_name(UV_ENOENT), "ENOENT");
+  ck_assert_str_eq(volt_strerror(UV_ENOENT), uv_strerror(UV_ENOENT));
+  ck_assert_str_eq(volt_err_name(UV_ECANCELED), "ECANCELED");
+  ck_assert_str_eq(volt_strerror(-29999), "unknown error");
+  ck_assert_ptr_nonnull(volt_err_name(-29999));
+  ck_assert_str_eq(volt_strerror(12345), "unknown error");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+
+static Suite *runtime_suite(void) {
+  Suite *s = suite_create("runtime");
+  TCase *tc;
+
+  tc = h_tcase(s, "lifecycle");
+  tcase_add_test(tc, rt_new_invalid_arguments);
+  tcase_add_test(tc, rt_new_defaults);
+  tcase_add_test(tc, loopless_close_calls_on_closed_before_return);
+  tcase_add_loop_test(tc, loop_close_on_closed_once, 0, 2);
+  tcase_add_test(tc, acquire_keeps_memory_until_release);
+  tcase_add_loop_test(tc, close_inside_flush, 0, 3);
+  tcase_add_loop_test(tc, idle_runtime_does_not_keep_loop_alive, 0, 2);
+
+  tc = h_tcase(s, "flush");
+  tcase_add_test(tc, deferred_coalesces_one_iteration);
+  tcase_add_test(tc, sync_mode_flushes_each_write);
+  tcase_add_test(tc, flush_by_hand);
+  tcase_add_test(tc, deferred_write_loop_reports_eloop);
+  tcase_add_loop_test(tc, timer_driven_effect, 0, 2);
+
+  tc = h_tcase(s, "threads");
+  tcase_add_loop_test(tc, loop_only_calls_from_other_thread, 0, 2);
+
+  tc = h_tcase(s, "errors");
+  tcase_add_test(tc, strerror_and_names);
+  return s;
+}
+
+int main(void) { return h_run(runtime_suite()); }
