@@ -166,7 +166,6 @@ typedef struct volt__core {
   volt_node *owner;        /* current owner (effect/scope), NULL: runtime */
   uint32_t version;        /* tracking run counter */
   uint32_t computing;      /* computeds being evaluated (writes forbidden) */
-  uint32_t depth;          /* nested computed evaluations */
   uint32_t running;        /* effect/computed/watcher callbacks on the stack */
   const char *stack_limit; /* deeper than this: defer evaluation */
   uint32_t deferred_evals; /* evaluations cut short for lack of stack */

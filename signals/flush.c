@@ -50,7 +50,8 @@ void volt__run_effect(volt__core *c, volt_node *n) {
   c->frame = fr.prev;
   n->flags &= ~VOLT__F_RUNNING;
   c->effect_runs++;
-  volt__trim_deps(c, n, n->deps_tail);
+  uint32_t tail = n->deps_tail;
+  if (tail ? c->edges[tail].next_dep != 0 : n->deps != 0) volt__trim_deps(c, n, tail);
   if (fr.oom) {
     volt__report(c, VOLT_ENOMEM, "out of memory: an effect's dependency was not recorded");
     n->flags |= VOLT__F_DIRTY;

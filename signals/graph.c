@@ -20,19 +20,29 @@
 
 /* ---- equality and storage ------------------------------------------------- */
 
-bool volt__eq(volt__core *c, volt_node *n, volt_val a, volt_val b) {
+static bool eq_slow(volt__core *c, volt_node *n, volt_val a, volt_val b) {
   if (n->flags & VOLT__F_EQUALS) {
     volt__ext *x = volt__ext_of(c, n);
     return x->equals(a, b, x->opts_ud);
   }
-  if (a.tag != b.tag) return false;
-  switch (a.tag) {
-  case VOLT_INT:
-  case VOLT_PTR:
+  return volt_val_eq(a, b);
+}
+
+/* Equality for the cutoff: the node's own, or volt_val_eq (inlined for the
+ * common integer and pointer cases). */
+static inline bool eq_fast(volt__core *c, volt_node *n, volt_val a, volt_val b) {
+  if (!(n->flags & VOLT__F_EQUALS) && a.tag == b.tag && (a.tag == VOLT_INT || a.tag == VOLT_PTR))
     return a.u.i == b.u.i;
-  default:
-    return volt_val_eq(a, b);
-  }
+  return eq_slow(c, n, a, b);
+}
+
+bool volt__eq(volt__core *c, volt_node *n, volt_val a, volt_val b) { return eq_fast(c, n, a, b); }
+
+/* Does releasing v do anything? (PTR with a release hook, or a copied
+ * error message.) */
+static inline bool needs_release(const volt_node *n, volt_val v) {
+  return (v.tag == VOLT_PTR && (n->flags & VOLT__F_RELEASE)) ||
+         (v.tag == VOLT_ERR && (v.flags & VOLT__V_OWNED));
 }
 
 volt_val volt__val_own(volt__core *c, volt_val v) {
@@ -82,13 +92,14 @@ void volt__release_later(volt__core *c, volt_node *n, volt_val v) {
 }
 
 bool volt__store(volt__core *c, volt_node *n, volt_val v) {
-  if ((n->flags & VOLT__F_HAS_VALUE) && volt__eq(c, n, n->value, v)) {
+  if ((n->flags & VOLT__F_HAS_VALUE) && eq_fast(c, n, n->value, v)) {
     if (v.tag == VOLT_PTR && v.u.p != n->value.u.p) volt__release_now(c, n, v);
     return false;
   }
   volt_val old = n->value;
-  n->value = volt__val_own(c, v);
-  if (n->flags & VOLT__F_HAS_VALUE) volt__release_later(c, n, old);
+  n->value = v.tag == VOLT_ERR ? volt__val_own(c, v) : v;
+  n->value.flags = v.tag == VOLT_ERR ? n->value.flags : 0;
+  if ((n->flags & VOLT__F_HAS_VALUE) && needs_release(n, old)) volt__release_later(c, n, old);
   n->flags |= VOLT__F_HAS_VALUE;
   return true;
 }
@@ -98,13 +109,13 @@ bool volt__settle_signal(volt__core *c, volt_node *n) {
   n->flags &= ~VOLT__F_DIRTY;
   volt_val p = n->u.pending;
   n->u.pending = volt_nil();
-  if (volt__eq(c, n, n->value, p)) {
-    if (p.tag != VOLT_PTR || p.u.p != n->value.u.p) volt__release_now(c, n, p);
+  if (eq_fast(c, n, n->value, p)) {
+    if ((p.tag != VOLT_PTR || p.u.p != n->value.u.p) && needs_release(n, p)) volt__release_now(c, n, p);
     return false;
   }
   volt_val old = n->value;
   n->value = p;
-  volt__release_later(c, n, old);
+  if (needs_release(n, old)) volt__release_later(c, n, old);
   return true;
 }
 
@@ -242,6 +253,11 @@ void volt__unlink_subs(volt__core *c, volt_node *n) {
 
 int volt__enqueue(volt__core *c, volt_node *n) {
   if (n->flags & (VOLT__F_QUEUED | VOLT__F_DISPOSED)) return 0;
+  if (c->queue_len < c->queue_cap) {
+    c->queue[c->queue_len++] = n;
+    n->flags |= VOLT__F_QUEUED;
+    return 0;
+  }
   if (c->queue_len == c->queue_cap &&
       volt__grow(c, (void **)&c->queue, &c->queue_cap, c->queue_len + 1, sizeof(volt_node *))) {
     volt__report(c, VOLT_ENOMEM, "out of memory: an effect could not be queued");
@@ -262,21 +278,16 @@ static bool read_in_this_run(volt__core *c, volt_node *sub, uint32_t e) {
 void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target) {
   uint32_t e = n->subs;
   if (!e) return;
+  volt__edge *edges = c->edges; /* no edge is allocated while marking */
   uint32_t base = c->sp, sp = base;
   uint32_t level = target; /* mark for the current level */
   for (;;) {
-    volt__edge *ed = E(e);
+    volt__edge *ed = &edges[e];
     volt_node *sub = ed->sub;
     uint32_t f = sub->flags;
-    if (f & VOLT__F_RUNNING) {
-      /* The running node read a value that is now stale: run it again. */
-      if (read_in_this_run(c, sub, e)) {
-        sub->flags = f | VOLT__F_DIRTY;
-        if (volt__is_listener(sub)) volt__enqueue(c, sub);
-      }
-    } else if (!(f & (VOLT__F_DIRTY | VOLT__F_PENDING))) {
+    if (!(f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING))) {
       sub->flags = f | level;
-      if (volt__is_listener(sub)) {
+      if (VOLT__KIND(sub) != VOLT__K_COMPUTED) {
         volt__enqueue(c, sub);
       } else if (sub->subs) {
         if (ed->next_sub) {
@@ -290,9 +301,15 @@ void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target) {
         level = VOLT__F_PENDING;
         continue;
       }
+    } else if (f & VOLT__F_RUNNING) {
+      /* The running node read a value that is now stale: run it again. */
+      if (read_in_this_run(c, sub, e)) {
+        sub->flags = f | VOLT__F_DIRTY;
+        if (volt__is_listener(sub)) volt__enqueue(c, sub);
+      }
     } else {
       if (level == VOLT__F_DIRTY && !(f & VOLT__F_DIRTY)) sub->flags = f | VOLT__F_DIRTY;
-      if (volt__is_listener(sub) && !(f & VOLT__F_QUEUED)) volt__enqueue(c, sub);
+      if (!(f & VOLT__F_QUEUED) && volt__is_listener(sub)) volt__enqueue(c, sub);
     }
     e = ed->next_sub;
     if (e) continue;
@@ -321,9 +338,9 @@ void volt__shallow_propagate(volt__core *c, volt_node *n) {
 static bool stack_low(const volt__core *c) {
   char here;
   /* At least a few levels per round, so deferring always makes progress. */
-  if (c->depth < 8) return false;
+  if (c->computing < 8) return false;
   if (c->stack_limit) return (const char *)&here < c->stack_limit;
-  return c->depth > 2000;
+  return c->computing > 2000;
 }
 
 static int defer_push(volt__core *c, volt_node *n) {
@@ -367,7 +384,7 @@ void volt__run_deferred(volt__core *c) {
 static bool update_computed(volt__core *c, volt_node *n) {
   for (;;) {
     uint32_t aborts = c->deferred_evals;
-    if (c->depth > 0 && stack_low(c)) {
+    if (c->computing > 0 && stack_low(c)) {
       /* Too deep to evaluate here: let the outermost evaluation do it. */
       if (defer_push(c, n) == 0) {
         c->deferred_evals++;
@@ -379,16 +396,15 @@ static bool update_computed(volt__core *c, volt_node *n) {
     n->deps_tail = 0;
     n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
     c->frame = &fr;
-    c->depth++;
     c->computing++;
     c->running++;
     volt_val v = n->u.f.fn.compute(n->u.f.ud);
     c->running--;
     c->computing--;
-    c->depth--;
     c->frame = fr.prev;
     n->flags &= ~VOLT__F_RUNNING;
-    volt__trim_deps(c, n, n->deps_tail);
+    uint32_t tail = n->deps_tail;
+    if (tail ? c->edges[tail].next_dep != 0 : n->deps != 0) volt__trim_deps(c, n, tail);
     if (c->deferred_evals != aborts) {
       /* Something below was deferred: v was computed from placeholders. */
       if (v.tag == VOLT_PTR && !((n->flags & VOLT__F_HAS_VALUE) && v.u.p == n->value.u.p))
@@ -398,7 +414,7 @@ static bool update_computed(volt__core *c, volt_node *n) {
         volt__finish_dispose(c, n);
         return false;
       }
-      if (c->depth > 0 || c->in_deferred) return false;
+      if (c->computing > 0 || c->in_deferred) return false;
       volt__run_deferred(c);
       continue;
     }
@@ -431,56 +447,64 @@ static bool update_dep(volt__core *c, volt_node *dep) {
 }
 
 /* n is PENDING: walks its dependencies depth first, updating dirty ones from
- * the bottom up. True when one of n's direct dependencies changed. */
+ * the bottom up. True when one of n's direct dependencies changed.
+ * The way back up from a node with a single subscriber is that subscriber's
+ * edge; only nodes with several subscribers push the edge they were entered
+ * by on the scratch stack. */
 bool volt__check_dirty(volt__core *c, volt_node *n) {
   uint32_t base = c->sp, sp = base;
+  volt_node *cur = n; /* the node whose dependencies are being scanned */
   uint32_t e = n->deps;
   bool dirty = false;
   for (;;) {
-    if (e) {
-      volt_node *dep = E(e)->dep;
+    while (e) {
+      volt_node *dep = c->edges[e].dep;
       uint32_t df = dep->flags;
       if (df & VOLT__F_DIRTY) {
         c->sp = sp;
         if (update_dep(c, dep)) {
-          volt__shallow_propagate(c, dep);
+          if (dep->subs != dep->subs_tail) volt__shallow_propagate(c, dep);
           dirty = true;
+          break;
         }
       } else if ((df & VOLT__F_PENDING) && VOLT__KIND(dep) == VOLT__K_COMPUTED && dep->deps) {
-        if (sp == c->stack_cap && volt__stack_reserve(c, sp + 1)) {
-          c->sp = base;
-          return true; /* cannot walk: recompute to be safe */
+        if (dep->subs != dep->subs_tail) {
+          if (sp == c->stack_cap && volt__stack_reserve(c, sp + 1)) {
+            c->sp = base;
+            return true; /* cannot walk: recompute to be safe */
+          }
+          c->stack[sp++] = e;
         }
-        c->stack[sp++] = e;
+        cur = dep;
         e = dep->deps;
         continue;
       } else if (df & VOLT__F_PENDING) {
-        dep->flags &= ~VOLT__F_PENDING;
+        dep->flags = df & ~VOLT__F_PENDING;
       }
-      if (!dirty) {
-        e = E(e)->next_dep;
-        continue;
-      }
+      e = c->edges[e].next_dep;
     }
-    /* End of a level (e == 0) or a change found (dirty). Go up. */
+    /* cur's level is done: dirty says whether one of its dependencies
+     * changed. Go up. */
     for (;;) {
-      if (sp == base) {
+      if (cur == n) {
         c->sp = base;
         return dirty;
       }
-      uint32_t up = c->stack[--sp];
-      volt_node *sub = E(up)->dep;
+      uint32_t up;
+      if (sp > base && c->edges[c->stack[sp - 1]].dep == cur)
+        up = c->stack[--sp];
+      else
+        up = cur->subs;
       if (dirty) {
         c->sp = sp;
-        dirty = update_computed(c, sub);
-        if (dirty) {
-          volt__shallow_propagate(c, sub);
-          continue; /* the level above has a changed dependency */
-        }
+        dirty = update_computed(c, cur);
+        if (dirty && cur->subs != cur->subs_tail) volt__shallow_propagate(c, cur);
       } else {
-        sub->flags &= ~VOLT__F_PENDING;
+        cur->flags &= ~VOLT__F_PENDING;
       }
-      e = E(up)->next_dep;
+      cur = c->edges[up].sub;
+      if (dirty) continue; /* the level above has a changed dependency */
+      e = c->edges[up].next_dep;
       if (e) break;
     }
   }
@@ -547,14 +571,18 @@ int volt_set(volt_node *n, volt_val v) {
   }
   uint32_t f = n->flags;
   volt_val latest = (f & VOLT__F_DIRTY) ? n->u.pending : n->value;
-  if (volt__eq(c, n, latest, v)) {
+  if (eq_fast(c, n, latest, v)) {
     if (v.tag == VOLT_PTR && v.u.p != latest.u.p) volt__release_now(c, n, v);
     return 0;
   }
-  v = volt__val_own(c, v);
+  if (v.tag == VOLT_ERR)
+    v = volt__val_own(c, v);
+  else
+    v.flags = 0;
   if (f & VOLT__F_DIRTY) {
     volt_val old = n->u.pending;
-    if (old.tag != VOLT_PTR || old.u.p != n->value.u.p) volt__release_now(c, n, old);
+    if ((old.tag != VOLT_PTR || old.u.p != n->value.u.p) && needs_release(n, old))
+      volt__release_now(c, n, old);
   }
   n->u.pending = v;
   n->flags = f | VOLT__F_DIRTY;

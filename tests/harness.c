@@ -78,6 +78,15 @@ void *h_realloc(void *ud, void *p, size_t old_size, size_t new_size) {
 
 void h_count_closed(void *ud) { (*(int *)ud)++; }
 
+static void h_once_cb(uv_timer_t *t) { uv_close((uv_handle_t *)t, NULL); }
+
+void h_run_once(uv_loop_t *loop) {
+  uv_timer_t t;
+  ck_assert_int_eq(uv_timer_init(loop, &t), 0);
+  ck_assert_int_eq(uv_timer_start(&t, h_once_cb, 0, 0), 0);
+  ck_assert_int_eq(uv_run(loop, UV_RUN_DEFAULT), 0);
+}
+
 static void h_env_on_error(volt_rt *rt, int code, const char *msg, void *ud) {
   h_env *e = ud;
   (void)rt;

@@ -63,6 +63,9 @@ typedef struct h_env {
 void h_env_open(h_env *e, int mode, const volt_config *cfg);
 /* Closes the runtime and checks the close contract. */
 void h_env_close(h_env *e);
+/* Runs the loop through at least one full iteration (a ref'd 0 ms timer
+ * keeps it alive for one pass), then until it has nothing left to do. */
+void h_run_once(uv_loop_t *loop);
 /* on_closed callback that counts into an int. */
 void h_count_closed(void *ud);
 

@@ -1037,10 +1037,34 @@ START_TEST(cycle_indirect) {
   ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &r));
   ck_assert_int_eq(volt_err_code(r.seen), VOLT_ECYCLE);
 
-  /* breaking the cycle: a no longer reads b */
+  h_env_close(&e);
+}
+END_TEST
+
+/* Once the cycle is broken (a stops reading b), b - which read a, even if
+ * that read reported VOLT_ECYCLE - follows a again. */
+START_TEST(cycle_broken_recovers) {
+  h_env e;
+  cyc ca, cb;
+  volt_node *a, *b, *on;
+  eff1 r = {0};
+
+  memset(&ca, 0, sizeof ca);
+  memset(&cb, 0, sizeof cb);
+  ENV_OPEN(e);
+  on = volt_signal(e.rt, volt_bool(true), NULL);
+  ca.on = on;
+  a = volt_computed(e.rt, cyc_peer, &ca, NULL);
+  b = volt_computed(e.rt, cyc_peer, &cb, NULL);
+  ca.peer = b;
+  cb.peer = a;
+  r.src = b;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &r));
+  ck_assert_int_eq(volt_err_code(r.seen), VOLT_ECYCLE);
   ck_assert_int_eq(volt_set(on, volt_bool(false)), 0);
   ck_assert_int_eq(h_int(volt_get(a)), 0);
   ck_assert_int_eq(h_int(volt_get(b)), 1);
+  ck_assert_int_eq(r.runs, 2);
   ck_assert_int_eq(h_int(r.seen), 1);
   h_env_close(&e);
 }
@@ -1430,6 +1454,7 @@ START_TEST(release_hook_counts) {
   ck_assert_int_eq(cv->v, 10);
   ck_assert_int_eq(volt_set(n, volt_int(11)), 0);
   ck_assert_int_eq(((h_box *)volt_as_ptr(volt_get(c)))->v, 11);
+  ck_assert_int_eq(volt_flush(e.rt), 0); /* (see release_on_lazy_recompute) */
   ck_assert_int_eq(cv->released, 1);
 
   /* a computed with equals: an equal new result is released, the old kept */
@@ -1457,6 +1482,41 @@ START_TEST(release_hook_counts) {
   ck_assert_int_eq(h_pool_overreleased(&pool), 0);
   ck_assert_int_eq(pool.releases, pool.used);
   ck_assert_int_eq(pool.bad, 0);
+}
+END_TEST
+
+/* A lazy computed recomputed by a plain read (outside any flush): the PTR
+ * it replaced is released by the time the read returns, not at some later
+ * flush ("called ... when that value is replaced"). */
+START_TEST(release_on_lazy_recompute) {
+  h_env e;
+  h_pool pool;
+  volt_opts ro;
+  volt_node *n, *c;
+  h_box *first;
+  boxc bc;
+
+  h_pool_init(&pool);
+  memset(&ro, 0, sizeof ro);
+  ro.release = h_box_release;
+  ro.ud = &pool;
+  ENV_OPEN(e);
+  n = volt_signal(e.rt, volt_int(10), NULL);
+  bc.n = n;
+  bc.pool = &pool;
+  bc.div = 1;
+  bc.runs = 0;
+  c = volt_computed(e.rt, boxc_fn, &bc, &ro);
+  first = volt_as_ptr(volt_get(c));
+  ck_assert_ptr_nonnull(first);
+  ck_assert_int_eq(volt_set(n, volt_int(11)), 0);
+  ck_assert_int_eq(first->released, 0);
+  ck_assert_int_eq(((h_box *)volt_as_ptr(volt_get(c)))->v, 11);
+  ck_assert_int_eq(first->released, 1);
+  volt_dispose(c);
+  ck_assert_int_eq(h_pool_unreleased(&pool), 0);
+  ck_assert_int_eq(h_pool_overreleased(&pool), 0);
+  h_env_close(&e);
 }
 END_TEST
 
@@ -1579,13 +1639,12 @@ static void gate_fn(void *ud) {
 
 START_TEST(watched_unwatched_hooks) {
   h_env e;
-  hooks hs = {0}, hc = {0};
-  volt_opts o, oc;
-  volt_node *s, *c, *e1, *e2, *e3, *flag;
-  eff1 r1 = {0}, r2 = {0}, r3 = {0};
+  hooks hs = {0};
+  volt_opts o;
+  volt_node *s, *e1, *e2, *flag;
+  eff1 r1 = {0}, r2 = {0};
   volt_watcher *w;
   wrec wr = {0};
-  lin l = {0};
   gate g;
 
   ENV_OPEN(e);
@@ -1593,8 +1652,6 @@ START_TEST(watched_unwatched_hooks) {
   o.watched = hk_watched;
   o.unwatched = hk_unwatched;
   o.ud = &hs;
-  oc = o;
-  oc.ud = &hc;
   s = volt_signal(e.rt, volt_int(1), &o);
   hs.n = s;
   ck_assert_int_eq(hs.watched, 0);
@@ -1613,7 +1670,40 @@ START_TEST(watched_unwatched_hooks) {
   ck_assert_int_eq(volt_unwatch(w), 0);
   ck_assert_int_eq(hs.unwatched, 2);
 
-  /* through a computed, which has hooks of its own */
+  /* a dependency dropped by a re-run: last subscriber leaves */
+  flag = volt_signal(e.rt, volt_bool(true), NULL);
+  g.flag = flag;
+  g.x = s;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, gate_fn, &g));
+  ck_assert_int_eq(hs.watched, 3);
+  ck_assert_int_eq(volt_set(flag, volt_bool(false)), 0);
+  ck_assert_int_eq(hs.unwatched, 3);
+  ck_assert_int_eq(hs.bad_node, 0);
+  h_env_close(&e);
+  ck_assert_int_eq(hs.watched, hs.unwatched);
+}
+END_TEST
+
+/* An effect reading a computed that reads a signal: both the computed and
+ * the signal are watched while the effect lives, and both unwatched when it
+ * goes (the computed, left without subscribers, lets go of its sources). */
+START_TEST(watched_hooks_through_computed) {
+  h_env e;
+  hooks hs = {0}, hc = {0};
+  volt_opts o, oc;
+  volt_node *s, *c, *e3;
+  eff1 r3 = {0};
+  lin l = {0};
+
+  ENV_OPEN(e);
+  memset(&o, 0, sizeof o);
+  o.watched = hk_watched;
+  o.unwatched = hk_unwatched;
+  o.ud = &hs;
+  oc = o;
+  oc.ud = &hc;
+  s = volt_signal(e.rt, volt_int(1), &o);
+  hs.n = s;
   l.a = s;
   l.k = 2;
   c = volt_computed(e.rt, lin_fn, &l, &oc);
@@ -1623,22 +1713,19 @@ START_TEST(watched_unwatched_hooks) {
   r3.src = c;
   e3 = volt_effect(e.rt, eff1_fn, &r3);
   ck_assert_int_eq(hc.watched, 1);
-  ck_assert_int_eq(hs.watched, 3);
+  ck_assert_int_eq(hs.watched, 1);
+  ck_assert_int_eq(hs.unwatched, 0);
   volt_dispose(e3);
   ck_assert_int_eq(hc.unwatched, 1);
-  ck_assert_int_eq(hs.unwatched, 3);
-
-  /* a dependency dropped by a re-run: last subscriber leaves */
-  flag = volt_signal(e.rt, volt_bool(true), NULL);
-  g.flag = flag;
-  g.x = s;
-  ck_assert_ptr_nonnull(volt_effect(e.rt, gate_fn, &g));
-  ck_assert_int_eq(hs.watched, 4);
-  ck_assert_int_eq(volt_set(flag, volt_bool(false)), 0);
-  ck_assert_int_eq(hs.unwatched, 4);
+  ck_assert_int_eq(hs.unwatched, 1);
+  /* watched again through the computed */
+  e3 = volt_effect(e.rt, eff1_fn, &r3);
+  ck_assert_int_eq(hc.watched, 2);
+  ck_assert_int_eq(hs.watched, 2);
   ck_assert_int_eq(hs.bad_node + hc.bad_node, 0);
   h_env_close(&e);
   ck_assert_int_eq(hs.watched, hs.unwatched);
+  ck_assert_int_eq(hc.watched, hc.unwatched);
 }
 END_TEST
 
@@ -2209,6 +2296,7 @@ static Suite *signals_suite(void) {
   tc = h_tcase(s, "errors");
   tcase_add_loop_test(tc, cycle_direct, 0, 2);
   tcase_add_loop_test(tc, cycle_indirect, 0, 2);
+  tcase_add_loop_test(tc, cycle_broken_recovers, 0, 2);
   tcase_add_loop_test(tc, set_inside_computed_eperm, 0, 2);
   tcase_add_loop_test(tc, effect_write_loop_eloop, 0, 2);
   tcase_add_loop_test(tc, max_rounds_respected, 0, 2);
@@ -2218,6 +2306,8 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, release_hook_counts, 0, 2);
   tcase_add_loop_test(tc, watchers, 0, 2);
   tcase_add_loop_test(tc, watched_unwatched_hooks, 0, 2);
+  tcase_add_loop_test(tc, watched_hooks_through_computed, 0, 2);
+  tcase_add_loop_test(tc, release_on_lazy_recompute, 0, 2);
 
   tc = h_tcase(s, "debug");
   tcase_add_loop_test(tc, stats_counts, 0, 2);
