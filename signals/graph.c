@@ -201,21 +201,35 @@ static void unlink_from_dep(volt__core *c, uint32_t e) {
     fire_hook(c, dep, false);
 }
 
-/* Drops every dependency of n after `tail` (all of them when tail is 0). */
+/* Drops every dependency of n after `tail` (all of them when tail is 0).
+ * A computed left without subscribers lets go of its own dependencies in
+ * turn (it is no longer observed; it re-links lazily on its next read):
+ * its list is spliced into the walk, so a long chain unwinds without
+ * recursion. */
 void volt__trim_deps(volt__core *c, volt_node *n, uint32_t tail) {
   uint32_t e;
   if (tail) {
-    e = E(tail)->next_dep;
-    E(tail)->next_dep = 0;
+    e = c->edges[tail].next_dep;
+    c->edges[tail].next_dep = 0;
   } else {
     e = n->deps;
     n->deps = 0;
   }
   n->deps_tail = tail;
   while (e) {
-    uint32_t next = E(e)->next_dep;
+    uint32_t next = c->edges[e].next_dep;
+    volt_node *dep = c->edges[e].dep;
     unlink_from_dep(c, e);
     volt__edge_free(c, e);
+    if (!dep->subs && dep->deps && VOLT__KIND(dep) == VOLT__K_COMPUTED &&
+        !(dep->flags & (VOLT__F_RUNNING | VOLT__F_DISPOSED))) {
+      uint32_t last = dep->deps;
+      while (c->edges[last].next_dep) last = c->edges[last].next_dep;
+      c->edges[last].next_dep = next;
+      next = dep->deps;
+      dep->deps = dep->deps_tail = 0;
+      dep->flags = (dep->flags & ~VOLT__F_PENDING) | VOLT__F_DIRTY;
+    }
     e = next;
   }
 }
@@ -536,6 +550,9 @@ static volt_val read_node(volt_node *n, bool tracked) {
     return volt_err(VOLT_ECYCLE, "cycle: a computed read itself");
   volt__refresh(c, n);
   if (tracked && c->frame) volt__track(c, n);
+  /* Outside any flush, with nothing queued that could still report them,
+   * replaced values are released before the read returns. */
+  if (c->graves_len && !c->flushing && !c->running && !c->queue_len) volt__drain_graves(c);
   if (k == VOLT__K_COMPUTED && !(n->flags & VOLT__F_HAS_VALUE)) return volt_nil();
   return n->value;
 }

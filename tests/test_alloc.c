@@ -49,6 +49,7 @@ struct scen {
   sc_eff e1;
   int kid_runs;
   int64_t scope_seen;
+  int64_t bulk_seen;
   volt_node *scope_sig;
   char msgbuf[64];
 };
@@ -67,7 +68,10 @@ static bool sc_rc(scen *sc, const char *what, int rc) {
 static bool sc_read(scen *sc, const char *what, volt_val v, int64_t want) {
   if (volt_tag(v) == VOLT_ERR && volt_err_code(v) == VOLT_ENOMEM) return false;
   if (volt_tag(v) != VOLT_INT || volt_as_int(v) != want) {
-    sc_bad(sc, what, volt_tag(v) == VOLT_INT ? (long long)volt_as_int(v) : -1000 - volt_tag(v));
+    if (sc->bad++ == 0)
+      snprintf(sc->bad_what, sizeof sc->bad_what, "%s: got tag %d int %lld err %d \"%s\", want %lld",
+               what, (int)volt_tag(v), (long long)volt_as_int(v), volt_err_code(v),
+               volt_err_msg(v), (long long)want);
     return false;
   }
   return true;
@@ -151,6 +155,51 @@ static void sc_scope_fn(void *ud) {
   sc_rc(sc, "volt_on_cleanup(scope)", volt_on_cleanup(sc->rt, sc_count, &sc->scope_cleanups));
 }
 
+/* Enough nodes and edges to make every internal array grow: 1100 signals
+ * (more than one slab), some named, a computed summing 64 of them and an
+ * effect on it, all in one scope. */
+#define BULK_N 1100
+#define BULK_FAN 64
+
+typedef struct sc_bulk {
+  scen *sc;
+  volt_node *sig[BULK_N];
+  volt_node *sum;
+  int made;
+  int64_t seen;
+} sc_bulk;
+
+static volt_val sc_bulk_sum(void *ud) {
+  sc_bulk *b = ud;
+  int64_t t = 0;
+  for (int i = 0; i < BULK_FAN; i++) {
+    volt_val v = volt_get(b->sig[i]);
+    if (volt_is_err(v)) return v;
+    t += volt_as_int(v);
+  }
+  return volt_int(t);
+}
+static void sc_bulk_eff(void *ud) {
+  sc_bulk *b = ud;
+  volt_val v = volt_get(b->sum);
+  if (volt_tag(v) == VOLT_INT) b->seen = volt_as_int(v);
+}
+static void sc_bulk_fn(void *ud) {
+  sc_bulk *b = ud;
+  for (int i = 0; i < BULK_N; i++) {
+    char name[32];
+    volt_opts o;
+    memset(&o, 0, sizeof o);
+    snprintf(name, sizeof name, "bulk%d", i);
+    o.name = i % 50 == 0 ? name : NULL;
+    b->sig[i] = volt_signal(b->sc->rt, volt_int(i), &o);
+    if (!b->sig[i]) return;
+    b->made++;
+  }
+  b->sum = volt_computed(b->sc->rt, sc_bulk_sum, b, NULL);
+  if (b->sum && volt_effect(b->sc->rt, sc_bulk_eff, b)) b->made++;
+}
+
 /* The scenario. Returns normally whatever fails. */
 static void scenario(scen *sc) {
   volt_config cfg;
@@ -219,6 +268,31 @@ static void scenario(scen *sc) {
   if (!sc_rc(sc, "volt_on_cleanup(root)", volt_on_cleanup(sc->rt, sc_count, &sc->root_cleanups)))
     all = false;
   if (!eff || !w || !scope || !sc->scope_sig) all = false;
+
+  {
+    sc_bulk *bk = calloc(1, sizeof *bk);
+    volt_node *bscope;
+    if (!bk) {
+      sc_bad(sc, "calloc", 0);
+      goto close;
+    }
+    bk->sc = sc;
+    bscope = volt_scope(sc->rt, sc_bulk_fn, bk);
+    if (bscope && bk->made == BULK_N + 1) {
+      if (bk->seen != BULK_FAN * (BULK_FAN - 1) / 2) {
+        (void)sc_read(sc, "volt_get(bulk sum)", volt_get(bk->sum), BULK_FAN * (BULK_FAN - 1) / 2);
+      }
+      sc_rc(sc, "volt_set(bulk)", volt_set(bk->sig[3], volt_int(1003)));
+      if (sc->mode == H_DEFERRED) sc_rc(sc, "volt_flush(bulk)", volt_flush(sc->rt));
+      (void)sc_read(sc, "volt_get(bulk sum) after", volt_get(bk->sum),
+                    BULK_FAN * (BULK_FAN - 1) / 2 + 1000);
+      sc->bulk_seen = bk->seen;
+    } else {
+      all = false;
+    }
+    volt_dispose(bscope);
+    free(bk);
+  }
 
   /* a batch of writes */
   sc_rc(sc, "volt_batch_begin", volt_batch_begin(sc->rt));
@@ -306,6 +380,7 @@ static void check_complete(const scen *sc) {
   ck_assert_int_eq(sc->watch_calls, 2);
   ck_assert_int_eq(sc->watch_now, 24);
   ck_assert_int_eq(sc->scope_seen, 4);
+  ck_assert_int_eq(sc->bulk_seen, BULK_FAN * (BULK_FAN - 1) / 2 + 1000);
   ck_assert_int_eq(sc->scope_cleanups, 1);
   ck_assert_int_eq(sc->root_cleanups, 1);
   ck_assert_int_eq(sc->errors, 0);

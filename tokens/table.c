@@ -92,13 +92,13 @@ static uint32_t next_gen(uint32_t g) {
 uint32_t volt__slot_new(volt__core *c, uint32_t kind, void *obj) {
   struct volt__tokens *tb = volt__tokens_get(c);
   if (!tb) return 0;
-  if (!tb->free_head && tb->len == tb->cap && tb->joins > 0) sweep_joins(c);
+  if (!tb->free_head && tb->len >= tb->cap && tb->joins > 0) sweep_joins(c);
   uint32_t id;
   if (tb->free_head) {
     id = tb->free_head;
     tb->free_head = tb->slots[id].next_free;
   } else {
-    if (tb->len == tb->cap) {
+    if (tb->len >= tb->cap) {
       if (tb->cap >= UINT32_MAX / 2) return 0;
       uint32_t ncap = tb->cap ? tb->cap * 2 : 16;
       volt__slot *ns = volt__realloc(c, tb->slots, (size_t)tb->cap * sizeof(volt__slot),
