@@ -123,6 +123,7 @@ int volt_flush(volt_rt *rt) {
 
 void volt__rt_free(volt_rt *rt) {
   volt__core *c = &rt->core;
+  volt__inbox_free(rt);
   volt__core_free(c);
   volt_realloc_fn ra = c->realloc;
   ra(c->realloc_ud, rt, sizeof *rt, 0);

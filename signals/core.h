@@ -190,6 +190,7 @@ typedef struct volt__core {
   bool flushing;
   bool deferred;     /* flush from the loop (runtime sets schedule) */
   bool closing;
+  bool resync;       /* a mark was lost to an allocation failure */
   bool close_pending;  /* close requested during a flush */
   unsigned max_rounds;
   uint64_t flushes, effect_runs;

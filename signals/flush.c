@@ -114,6 +114,7 @@ int volt__flush(volt__core *c) {
   c->flushing = true;
   int rc = 0;
   unsigned rounds = 0;
+  if (c->resync) volt__resync(c);
   if (c->defer_len) volt__run_deferred(c);
   for (;;) {
     if (c->queue_head < c->queue_len) {
@@ -192,10 +193,10 @@ int volt__maybe_flush(volt__core *c) {
   }
   if (c->batch || c->closing) return 0;
   if (c->deferred) {
-    if ((c->queue_len || c->graves_len) && c->schedule) c->schedule((volt_rt *)c);
+    if ((c->queue_len || c->graves_len || c->resync) && c->schedule) c->schedule((volt_rt *)c);
     return 0;
   }
-  if (!c->queue_len && !c->graves_len && !c->limbo_len) return 0;
+  if (!c->queue_len && !c->graves_len && !c->limbo_len && !c->resync) return 0;
   return volt__flush(c);
 }
 

@@ -274,6 +274,7 @@ int volt__enqueue(volt__core *c, volt_node *n) {
   }
   if (c->queue_len == c->queue_cap &&
       volt__grow(c, (void **)&c->queue, &c->queue_cap, c->queue_len + 1, sizeof(volt_node *))) {
+    c->resync = true; /* the next flush finds it again */
     volt__report(c, VOLT_ENOMEM, "out of memory: an effect could not be queued");
     return VOLT_ENOMEM;
   }
@@ -306,6 +307,9 @@ void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target) {
       } else if (sub->subs) {
         if (ed->next_sub) {
           if (sp == c->stack_cap && volt__stack_reserve(c, sp + 1)) {
+            /* Cannot remember the way back: mark everything stale at the
+             * next flush or read instead of losing a notification. */
+            c->resync = true;
             volt__report(c, VOLT_ENOMEM, "out of memory while propagating");
             break;
           }
@@ -344,6 +348,26 @@ void volt__shallow_propagate(volt__core *c, volt_node *n) {
     uint32_t f = sub->flags;
     /* A PENDING listener is queued or being processed already. */
     if ((f & (VOLT__F_PENDING | VOLT__F_DIRTY)) == VOLT__F_PENDING) sub->flags = f | VOLT__F_DIRTY;
+  }
+}
+
+/* After an allocation failure lost a mark: every computed is recomputed on
+ * its next read and every effect, watcher and token is checked again. */
+void volt__resync(volt__core *c) {
+  c->resync = false;
+  for (uint32_t i = 0; i < c->nslabs; i++) {
+    volt_node *slab = c->slabs[i];
+    for (uint32_t j = 0; j < VOLT__SLAB_NODES; j++) {
+      volt_node *n = &slab[j];
+      uint32_t k = VOLT__KIND(n);
+      if (k == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;
+      if (k == VOLT__K_COMPUTED) {
+        if (n->flags & VOLT__F_HAS_VALUE) n->flags |= VOLT__F_DIRTY;
+      } else if (k == VOLT__K_EFFECT || k == VOLT__K_WATCHER || (n->flags & VOLT__F_LISTENER)) {
+        if (!(n->flags & VOLT__F_RUNNING)) n->flags |= VOLT__F_DIRTY;
+        volt__enqueue(c, n);
+      }
+    }
   }
 }
 
@@ -548,6 +572,7 @@ static volt_val read_node(volt_node *n, bool tracked) {
     return volt_err(VOLT_EINVAL, "node disposed");
   if (n->flags & VOLT__F_RUNNING)
     return volt_err(VOLT_ECYCLE, "cycle: a computed read itself");
+  if (c->resync && !c->running) volt__resync(c);
   volt__refresh(c, n);
   if (tracked && c->frame) volt__track(c, n);
   /* Outside any flush, with nothing queued that could still report them,
@@ -564,7 +589,7 @@ volt_val volt_get(volt_node *n) {
     uint32_t f = n->flags;
     if ((f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED |
               VOLT__F_HAS_VALUE)) == VOLT__F_HAS_VALUE &&
-        volt__on_loop(c)) {
+        volt__on_loop(c) && !c->resync) {
       volt__frame *fr = c->frame;
       if (fr) {
         uint32_t t = fr->node->deps_tail;

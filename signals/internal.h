@@ -24,6 +24,7 @@ void volt__trim_deps(volt__core *c, volt_node *n, uint32_t tail);
 void volt__unlink_subs(volt__core *c, volt_node *n);
 int volt__enqueue(volt__core *c, volt_node *n);
 void volt__run_deferred(volt__core *c);
+void volt__resync(volt__core *c);
 void volt__stack_init(volt__core *c);
 
 /* flush.c */
