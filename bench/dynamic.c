@@ -30,6 +30,18 @@ static int32_t to_int32(double x) {
   return (int32_t)u;
 }
 
+/* JS `x % m` for a positive integer m: fmod, with an exact integer fast
+ * path (glibc's fmod loops bit by bit when x is large). Both give the same
+ * value; a zero result may differ only in its sign, which no comparison
+ * here can see (-0 == 0). */
+static double js_mod_int(double x, int m) {
+  if (x > -9007199254740992.0 && x < 9007199254740992.0) {
+    int64_t i = (int64_t)x;
+    if ((double)i == x) return (double)(i % m);
+  }
+  return fmod(x, (double)m);
+}
+
 /* Math.round: the nearest integer, halves toward +infinity. */
 static double js_round(double x) {
   double f = floor(x);
@@ -175,7 +187,7 @@ static double naive_eval(const shape *s, naive *nv, int idx) {
   }
   double t = nv->val[src[0]];
   int drop = to_int32(t) & 1;
-  double dex = fmod(t, (double)(s->n - 1));
+  double dex = fmod(t, (double)(s->n - 1)); /* the naive side keeps plain fmod */
   nv->skipped[idx] = -1;
   for (int k = 0; k < s->n - 1; k++) {
     if (drop && (double)k == dex) {
@@ -258,7 +270,7 @@ static volt_val dyn_dynamic(void *ud) {
   dyn_counter++;
   double t = get_num(u->src[0]);
   int drop = to_int32(t) & 1;
-  double dex = fmod(t, (double)(u->n - 1));
+  double dex = js_mod_int(t, u->n - 1);
   for (int k = 0; k < u->n - 1; k++) {
     if (drop && (double)k == dex) continue;
     t += get_num(u->src[1 + k]);

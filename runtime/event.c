@@ -15,11 +15,13 @@
 #include <stdlib.h>
 
 #include "runtime/inbox.h"
+#include "runtime/rt.h"
 #include "tokens/tokens.h"
 
 typedef struct event_rec {
   volt__event pub;
   volt_node *node;
+  volt__deferred dz;
 } event_rec;
 
 static void event_dispose(volt_node *n);
@@ -33,7 +35,14 @@ static void event_dispose(volt_node *n) {
   if (!e) return;
   if (e->pub.id) volt__slot_free(c, e->pub.id);
   x->data = NULL;
-  volt__free(c, e, sizeof *e);
+  /* Disposed by the close: a thread may still call volt_emit_async(n) (it
+   * gets VOLT_ECLOSING, but may read the record first), so the record stays
+   * until the runtime's memory goes. Otherwise the user promised not to
+   * emit to a disposed event. */
+  if (atomic_load(&((volt_rt *)(void *)c)->close_begun))
+    volt__defer_free(c, &e->dz, e, sizeof *e);
+  else
+    volt__free(c, e, sizeof *e);
 }
 
 /* Loop thread. See volt/token.h. */
@@ -117,6 +126,7 @@ int volt_emit_async(volt_node *ev, volt_val payload) {
   if (!ev) return VOLT_EINVAL;
   volt_rt *rt = ev->rt;
   volt__core *c = VOLT__CORE(rt);
+  if (atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
   if (volt__on_loop(c) && (VOLT__KIND(ev) != VOLT__K_EVENT || (ev->flags & VOLT__F_DISPOSED)))
     return VOLT_EINVAL;
   const volt__event *e = ev->u.f.ud;

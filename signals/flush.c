@@ -155,6 +155,10 @@ int volt__flush(volt__core *c) {
       break;
     }
   }
+  if (rc == 0) {
+    c->queue_len = c->queue_head = 0;
+    goto done;
+  }
   /* After VOLT_ELOOP, keep what is still queued for the next flush. */
   uint32_t keep = 0;
   for (uint32_t i = c->queue_head; i < c->queue_len; i++) {
@@ -175,13 +179,14 @@ int volt__flush(volt__core *c) {
   c->wq_len = 0;
   c->queue_len = keep;
   c->queue_head = 0;
-  volt__drain_graves(c);
+done:
+  if (c->graves_len) volt__drain_graves(c);
   c->flushing = false;
-  if (c->running == 0) volt__drain_limbo(c);
+  if (c->limbo_len && c->running == 0) volt__drain_limbo(c);
   c->flushes++;
   if (rc == VOLT_ELOOP)
     volt__report(c, VOLT_ELOOP, "effects kept re-triggering: flush stopped at the round cap");
-  if (c->after_flush) c->after_flush((volt_rt *)c);
+  if (c->close_pending && c->after_flush) c->after_flush((volt_rt *)c);
   return rc;
 }
 

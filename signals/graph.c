@@ -104,6 +104,40 @@ bool volt__store(volt__core *c, volt_node *n, volt_val v) {
   return true;
 }
 
+/* The common case of volt__store, inlined: no hooks, no error values. */
+static inline bool store_fast(volt__core *c, volt_node *n, volt_val v) {
+  uint32_t f = n->flags;
+  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE)) && v.tag != VOLT_ERR && n->value.tag != VOLT_ERR &&
+      v.tag != VOLT_NUM) {
+    if ((f & VOLT__F_HAS_VALUE) && n->value.tag == v.tag && n->value.u.i == v.u.i &&
+        (v.tag != VOLT_BOOL || n->value.u.b == v.u.b))
+      return false;
+    if (v.tag == VOLT_BOOL) {
+      volt_val b = volt_bool(v.u.b); /* only the bool byte is meaningful */
+      v = b;
+    }
+    v.flags = 0;
+    n->value = v;
+    n->flags = f | VOLT__F_HAS_VALUE;
+    return true;
+  }
+  return volt__store(c, n, v);
+}
+
+/* The common case of volt__settle_signal, inlined. */
+static inline bool settle_fast(volt__core *c, volt_node *n) {
+  uint32_t f = n->flags;
+  volt_val p = n->u.pending;
+  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE)) && p.tag == VOLT_INT && n->value.tag == VOLT_INT) {
+    n->flags = f & ~VOLT__F_DIRTY;
+    n->u.pending = volt_nil();
+    if (n->value.u.i == p.u.i) return false;
+    n->value = p;
+    return true;
+  }
+  return volt__settle_signal(c, n);
+}
+
 /* A signal's pending value becomes current. True when it changed. */
 bool volt__settle_signal(volt__core *c, volt_node *n) {
   n->flags &= ~VOLT__F_DIRTY;
@@ -468,7 +502,7 @@ static bool update_computed(volt__core *c, volt_node *n) {
       volt__finish_dispose(c, n);
       return false;
     }
-    return volt__store(c, n, v);
+    return store_fast(c, n, v);
   }
 }
 
@@ -476,7 +510,7 @@ static bool update_computed(volt__core *c, volt_node *n) {
 static bool update_dep(volt__core *c, volt_node *dep) {
   switch (VOLT__KIND(dep)) {
   case VOLT__K_SIGNAL:
-    return volt__settle_signal(c, dep);
+    return settle_fast(c, dep);
   case VOLT__K_COMPUTED:
     return update_computed(c, dep);
   default:
@@ -492,20 +526,24 @@ static bool update_dep(volt__core *c, volt_node *dep) {
 bool volt__check_dirty(volt__core *c, volt_node *n) {
   uint32_t base = c->sp, sp = base;
   volt_node *cur = n; /* the node whose dependencies are being scanned */
+  volt__edge *edges = c->edges; /* reloaded after anything that may link */
   uint32_t e = n->deps;
   bool dirty = false;
   for (;;) {
     while (e) {
-      volt_node *dep = c->edges[e].dep;
+      volt_node *dep = edges[e].dep;
       uint32_t df = dep->flags;
       if (df & VOLT__F_DIRTY) {
         c->sp = sp;
-        if (update_dep(c, dep)) {
+        bool changed = update_dep(c, dep);
+        edges = c->edges;
+        if (changed) {
           if (dep->subs != dep->subs_tail) volt__shallow_propagate(c, dep);
           dirty = true;
           break;
         }
-      } else if ((df & VOLT__F_PENDING) && VOLT__KIND(dep) == VOLT__K_COMPUTED && dep->deps) {
+      } else if ((df & (VOLT__F_PENDING | VOLT__K_MASK)) == (VOLT__F_PENDING | VOLT__K_COMPUTED) &&
+                 dep->deps) {
         if (dep->subs != dep->subs_tail) {
           if (sp == c->stack_cap && volt__stack_reserve(c, sp + 1)) {
             c->sp = base;
@@ -519,7 +557,7 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
       } else if (df & VOLT__F_PENDING) {
         dep->flags = df & ~VOLT__F_PENDING;
       }
-      e = c->edges[e].next_dep;
+      e = edges[e].next_dep;
     }
     /* cur's level is done: dirty says whether one of its dependencies
      * changed. Go up. */
@@ -529,20 +567,21 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
         return dirty;
       }
       uint32_t up;
-      if (sp > base && c->edges[c->stack[sp - 1]].dep == cur)
+      if (sp > base && edges[c->stack[sp - 1]].dep == cur)
         up = c->stack[--sp];
       else
         up = cur->subs;
       if (dirty) {
         c->sp = sp;
         dirty = update_computed(c, cur);
+        edges = c->edges;
         if (dirty && cur->subs != cur->subs_tail) volt__shallow_propagate(c, cur);
       } else {
         cur->flags &= ~VOLT__F_PENDING;
       }
-      cur = c->edges[up].sub;
+      cur = edges[up].sub;
       if (dirty) continue; /* the level above has a changed dependency */
-      e = c->edges[up].next_dep;
+      e = edges[up].next_dep;
       if (e) break;
     }
   }
@@ -592,8 +631,20 @@ volt_val volt_get(volt_node *n) {
         volt__on_loop(c) && !c->resync) {
       volt__frame *fr = c->frame;
       if (fr) {
-        uint32_t t = fr->node->deps_tail;
-        if (!t || c->edges[t].dep != n) volt__track(c, n);
+        /* Inline the two common tracking cases: the same dependency as the
+         * last read, or the next one of the previous run. */
+        volt_node *sub = fr->node;
+        uint32_t t = sub->deps_tail;
+        volt__edge *edges = c->edges;
+        if (!t || edges[t].dep != n) {
+          uint32_t nx = t ? edges[t].next_dep : sub->deps;
+          if (nx && edges[nx].dep == n) {
+            edges[nx].version = fr->version;
+            sub->deps_tail = nx;
+          } else {
+            volt__track(c, n);
+          }
+        }
       }
       return n->value;
     }

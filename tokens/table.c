@@ -31,9 +31,24 @@ static void tokens_free(volt__core *c) {
       volt__free(c, j, sizeof *j + (size_t)j->n * sizeof(volt_ack));
     }
   }
+  while (tb->deferred) {
+    volt__deferred *d = tb->deferred;
+    tb->deferred = d->next;
+    volt__free(c, d->base, d->size);
+  }
   volt__free(c, tb->slots, (size_t)tb->cap * sizeof(volt__slot));
   volt__free(c, tb, sizeof *tb);
   c->tokens = NULL;
+  /* The core is being freed: the last reference is gone, so no thread can
+   * reach the inbox any more (volt__inbox_free is idempotent). */
+  volt__inbox_free((volt_rt *)(void *)c);
+}
+
+void volt__defer_free(volt__core *c, volt__deferred *d, void *base, size_t size) {
+  d->base = base;
+  d->size = size;
+  d->next = c->tokens->deferred;
+  c->tokens->deferred = d;
 }
 
 struct volt__tokens *volt__tokens_get(volt__core *c) {

@@ -30,16 +30,29 @@ typedef struct volt__slot {
   uint32_t next_free; /* free list (slot index), 0: end */
 } volt__slot;
 
+/* Memory other threads may still read after its owner is disposed during
+ * close (an event's record): freed with the table, after the last
+ * volt_rt_release. */
+typedef struct volt__deferred {
+  struct volt__deferred *next;
+  void *base;
+  size_t size;
+} volt__deferred;
+
 struct volt__tokens {
   volt__slot *slots; /* slots[0] is never used (id 0 is "none") */
   uint32_t len, cap;
   uint32_t free_head;
   uint32_t joins; /* live join records (swept when the table would grow) */
+  volt__deferred *deferred;
 };
 
 /* Loop thread. Creates the table on first use (and registers the token and
  * event kind ops). NULL on allocation failure. */
 struct volt__tokens *volt__tokens_get(volt__core *c);
+/* Frees `base` (size bytes) when the table is freed, not now. d lives in
+ * the block itself. */
+void volt__defer_free(volt__core *c, volt__deferred *d, void *base, size_t size);
 /* A new slot for obj; its gen is advanced (never 0). 0 on allocation failure. */
 uint32_t volt__slot_new(volt__core *c, uint32_t kind, void *obj);
 /* The object in slot id if it is of `kind` and its generation is gen; NULL
