@@ -150,9 +150,7 @@ static volt__ext *ext_at(volt__core *c, uint32_t i) {
   return &c->ext_chunks[i / VOLT__EXT_CHUNK][i % VOLT__EXT_CHUNK];
 }
 
-volt__ext *volt__ext_of(volt__core *c, const volt_node *n) {
-  return n->ext ? ext_at(c, n->ext) : NULL;
-}
+volt__ext *(volt__ext_of)(volt__core *c, const volt_node *n) { return volt__ext_of(c, n); }
 
 volt__ext *volt__ext_get(volt__core *c, volt_node *n, bool create) {
   if (n->ext) return ext_at(c, n->ext);

@@ -10,7 +10,13 @@ volt_node *volt__node_alloc(volt__core *c);
 void volt__node_release_slot(volt__core *c, volt_node *n);
 uint32_t volt__edge_alloc(volt__core *c);
 void volt__edge_free(volt__core *c, uint32_t i);
-volt__ext *volt__ext_of(volt__core *c, const volt_node *n);
+volt__ext *(volt__ext_of)(volt__core *c, const volt_node *n);
+/* Inlined: the extension of n, or NULL. */
+static inline volt__ext *volt__ext_inline(volt__core *c, const volt_node *n) {
+  uint32_t i = n->ext;
+  return i ? &c->ext_chunks[i / VOLT__EXT_CHUNK][i % VOLT__EXT_CHUNK] : NULL;
+}
+#define volt__ext_of(c, n) volt__ext_inline((c), (n))
 void volt__ext_release(volt__core *c, volt_node *n);
 int volt__stack_reserve(volt__core *c, uint32_t need);
 void volt__core_defaults(volt__core *c, volt_rt *rt, const volt_config *cfg);

@@ -91,14 +91,16 @@ void volt__finish_dispose(volt__core *c, volt_node *n) {
     else
       volt__dispose_tree(c, child);
   }
-  run_cleanups(c, n);
-  const volt__kind_ops *ops = c->ops[VOLT__KIND(n)];
-  if (ops && ops->dispose) ops->dispose(n);
-  volt__unlink_deps(c, n);
-  volt__unlink_subs(c, n);
+  if (cx && cx->cleanups) run_cleanups(c, n);
   uint32_t k = VOLT__KIND(n);
+  const volt__kind_ops *ops = c->ops[k];
+  if (ops && ops->dispose) ops->dispose(n);
+  if (n->deps) volt__unlink_deps(c, n);
+  if (n->subs) volt__unlink_subs(c, n);
   if (k == VOLT__K_SIGNAL || k == VOLT__K_COMPUTED || k == VOLT__K_EVENT) {
-    if (n->flags & VOLT__F_HAS_VALUE) volt__release_later(c, n, n->value);
+    volt_val v = n->value;
+    if ((n->flags & VOLT__F_HAS_VALUE) && (v.tag == VOLT_PTR || v.tag == VOLT_ERR))
+      volt__release_later(c, n, v);
     if (k == VOLT__K_SIGNAL && (n->flags & VOLT__F_DIRTY)) {
       volt_val p = n->u.pending;
       if (p.tag != VOLT_PTR || p.u.p != n->value.u.p) volt__release_later(c, n, p);

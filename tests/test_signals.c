@@ -446,6 +446,52 @@ START_TEST(equality_cutoff) {
 }
 END_TEST
 
+/* An effect that reads a computed (cut off: its value does not change) and
+ * then the computed's own source directly: the direct change must still
+ * run the effect, whatever the order of the reads. */
+typedef struct cutdir {
+  volt_node *s, *parity;
+  int runs_cs, runs_sc;
+  int64_t seen_cs, seen_sc;
+} cutdir;
+
+static void cutdir_cs(void *ud) {
+  cutdir *d = ud;
+  d->runs_cs++;
+  (void)volt_get(d->parity);
+  d->seen_cs = volt_as_int(volt_get(d->s));
+}
+static void cutdir_sc(void *ud) {
+  cutdir *d = ud;
+  d->runs_sc++;
+  d->seen_sc = volt_as_int(volt_get(d->s));
+  (void)volt_get(d->parity);
+}
+static volt_val cutdir_parity(void *ud) { return volt_int(volt_as_int(volt_get(ud)) % 2); }
+
+START_TEST(cutoff_then_direct_read) {
+  h_env e;
+  cutdir d;
+
+  memset(&d, 0, sizeof d);
+  ENV_OPEN(e);
+  d.s = volt_signal(e.rt, volt_int(3), NULL);
+  d.parity = volt_computed(e.rt, cutdir_parity, d.s, NULL);
+  ck_assert_ptr_nonnull(volt_effect(e.rt, cutdir_cs, &d));
+  ck_assert_ptr_nonnull(volt_effect(e.rt, cutdir_sc, &d));
+  ck_assert_int_eq(volt_set(d.s, volt_int(1)), 0); /* parity stays 1 */
+  ck_assert_int_eq(d.runs_sc, 2);
+  ck_assert_int_eq(d.seen_sc, 1);
+  ck_assert_int_eq(d.runs_cs, 2);
+  ck_assert_int_eq(d.seen_cs, 1);
+  ck_assert_int_eq(volt_set(d.s, volt_int(4)), 0); /* parity changes too */
+  ck_assert_int_eq(d.runs_cs, 3);
+  ck_assert_int_eq(d.runs_sc, 3);
+  ck_assert_int_eq(d.seen_cs, 4);
+  h_env_close(&e);
+}
+END_TEST
+
 typedef struct eqx {
   int calls;
   int bad_ud;
@@ -2279,6 +2325,7 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, diamond_glitch_free, 0, 2);
   tcase_add_loop_test(tc, conditional_dependency_cleanup, 0, 2);
   tcase_add_loop_test(tc, equality_cutoff, 0, 2);
+  tcase_add_loop_test(tc, cutoff_then_direct_read, 0, 2);
   tcase_add_loop_test(tc, custom_equals, 0, 2);
   tcase_add_loop_test(tc, lazy_computeds, 0, 2);
   tcase_add_loop_test(tc, batch_revert_notifies_nobody, 0, 2);
