@@ -560,7 +560,9 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
       e = edges[e].next_dep;
     }
     /* cur's level is done: dirty says whether one of its dependencies
-     * changed. Go up. */
+     * changed, or a dependency updated on another path (shallow propagation)
+     * marked cur itself dirty meanwhile. Go up. */
+    if (cur->flags & VOLT__F_DIRTY) dirty = true;
     for (;;) {
       if (cur == n) {
         c->sp = base;
@@ -583,6 +585,7 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
       if (dirty) continue; /* the level above has a changed dependency */
       e = edges[up].next_dep;
       if (e) break;
+      if (cur->flags & VOLT__F_DIRTY) dirty = true;
     }
   }
 }
