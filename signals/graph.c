@@ -236,10 +236,9 @@ static void unlink_from_dep(volt__core *c, uint32_t e) {
 }
 
 /* Drops every dependency of n after `tail` (all of them when tail is 0).
- * A computed left without subscribers lets go of its own dependencies in
- * turn (it is no longer observed; it re-links lazily on its next read):
- * its list is spliced into the walk, so a long chain unwinds without
- * recursion. */
+ * A computed left without subscribers keeps its own dependencies: it stays
+ * cached and up to date (DESIGN.md §5: it recomputes only when a dependency
+ * really changed); volt_dispose is what lets it go. */
 void volt__trim_deps(volt__core *c, volt_node *n, uint32_t tail) {
   uint32_t e;
   if (tail) {
@@ -252,18 +251,8 @@ void volt__trim_deps(volt__core *c, volt_node *n, uint32_t tail) {
   n->deps_tail = tail;
   while (e) {
     uint32_t next = c->edges[e].next_dep;
-    volt_node *dep = c->edges[e].dep;
     unlink_from_dep(c, e);
     volt__edge_free(c, e);
-    if (!dep->subs && dep->deps && VOLT__KIND(dep) == VOLT__K_COMPUTED &&
-        !(dep->flags & (VOLT__F_RUNNING | VOLT__F_DISPOSED))) {
-      uint32_t last = dep->deps;
-      while (c->edges[last].next_dep) last = c->edges[last].next_dep;
-      c->edges[last].next_dep = next;
-      next = dep->deps;
-      dep->deps = dep->deps_tail = 0;
-      dep->flags = (dep->flags & ~VOLT__F_PENDING) | VOLT__F_DIRTY;
-    }
     e = next;
   }
 }

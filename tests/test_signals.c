@@ -1730,9 +1730,9 @@ START_TEST(watched_unwatched_hooks) {
 }
 END_TEST
 
-/* An effect reading a computed that reads a signal: both the computed and
- * the signal are watched while the effect lives, and both unwatched when it
- * goes (the computed, left without subscribers, lets go of its sources). */
+/* An effect reading a computed that reads a signal: the computed is watched
+ * while the effect lives and unwatched when it goes. A computed keeps its own sources while it lives (it stays cached,
+ * DESIGN.md §5), so its source's last subscriber leaves when it is disposed. */
 START_TEST(watched_hooks_through_computed) {
   h_env e;
   hooks hs = {0}, hc = {0};
@@ -1763,11 +1763,16 @@ START_TEST(watched_hooks_through_computed) {
   ck_assert_int_eq(hs.unwatched, 0);
   volt_dispose(e3);
   ck_assert_int_eq(hc.unwatched, 1);
-  ck_assert_int_eq(hs.unwatched, 1);
-  /* watched again through the computed */
+  /* c keeps its source while it lives (it stays cached): s still has a
+   * subscriber, so no unwatched for s yet. */
+  ck_assert_int_eq(hs.unwatched, 0);
+  /* watched again: c's first subscriber arrives; s never left */
   e3 = volt_effect(e.rt, eff1_fn, &r3);
   ck_assert_int_eq(hc.watched, 2);
-  ck_assert_int_eq(hs.watched, 2);
+  ck_assert_int_eq(hs.watched, 1);
+  volt_dispose(e3);
+  volt_dispose(c); /* the last subscriber of s leaves */
+  ck_assert_int_eq(hs.unwatched, 1);
   ck_assert_int_eq(hs.bad_node + hc.bad_node, 0);
   h_env_close(&e);
   ck_assert_int_eq(hs.watched, hs.unwatched);
