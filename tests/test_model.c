@@ -366,6 +366,7 @@ static void one_batch(model *m, bool peek_all) {
   int written[4], nw = 0;
   int writes = 1 + rndn(m, 4);
   bool strict;
+  uint64_t clock0;
   int rc;
 
   m->batch++;
@@ -383,6 +384,7 @@ static void one_batch(model *m, bool peek_all) {
   }
   memcpy(m->obs_before, m->obs_now, sizeof m->obs_before);
   memcpy(before, m->cur, sizeof before);
+  clock0 = m->clock;
   m->mid_read_batch = false;
 
   ck_assert_int_eq(volt_batch_begin(m->rt), 0);
@@ -442,7 +444,12 @@ static void one_batch(model *m, bool peek_all) {
            strict ? "" : " (mid-batch reads)");
     }
     if (!must && e->flush_runs > 0) {
-      if (strict)
+      /* tolerated only after mid-batch reads, for an input that moved
+       * during the batch and came back */
+      bool moved = false;
+      for (int r = 0; r < e->prev.n; r++)
+        if (m->changed_at[e->prev.idx[r]] > clock0) moved = true;
+      if (strict || !moved)
         viol(m, "effect %d ran though none of its inputs changed", i);
       else
         m->spurious_tolerated++;
@@ -455,7 +462,7 @@ static void one_batch(model *m, bool peek_all) {
     if (w->flush_calls > 1) viol(m, "watcher %d called %d times in one flush", i, w->flush_calls);
     if (changed && w->flush_calls == 0) viol(m, "watcher %d missed a change", i);
     if (!changed && w->flush_calls > 0) {
-      if (strict || w->old == w->now)
+      if (strict || w->old == w->now || m->changed_at[w->node] <= clock0)
         viol(m, "watcher %d called though its value did not change", i);
       else
         m->spurious_tolerated++;
@@ -487,12 +494,12 @@ START_TEST(model_random_graphs) {
                                    0x5eed5eed5eedull};
   h_env e;
   model *m = calloc(1, sizeof *m);
-  bool peek_all = (_i % 2) == 0;
+  bool peek_all = _i < 4; /* else a random quarter, and all every 64 batches */
 
   ck_assert_ptr_nonnull(m);
   m->rng = seeds[_i % 4];
   m->trace = getenv("VOLT_TEST_TRACE") != NULL;
-  h_env_open(&e, (_i / 2) % 2 ? H_LOOP : H_LOOPLESS, NULL);
+  h_env_open(&e, _i % 2 ? H_LOOP : H_LOOPLESS, NULL);
   m->rt = e.rt;
   build(m);
   ck_assert_msg(m->violations == 0, "seed %d: %s", _i, m->first);
