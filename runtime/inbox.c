@@ -76,7 +76,12 @@ static void drain_hook(volt_rt *rt) { volt__inbox_drain(rt); }
 
 static void async_cb(uv_async_t *h) {
   struct volt__inbox *ib = h->data;
-  volt__inbox_drain(ib->rt);
+  volt_rt *rt = ib->rt;
+  volt__inbox_drain(rt);
+  /* One flush for everything applied (deferred mode: scheduled). Nothing
+   * may touch ib or rt after it: a close requested by an effect may run
+   * at its end. */
+  (void)volt__maybe_flush(&rt->core);
 }
 
 int volt__inbox_open(volt_rt *rt) {
@@ -193,14 +198,16 @@ void volt__inbox_drain(volt_rt *rt) {
   uv_mutex_unlock(&ib->mu);
   if (!list) return;
   volt__core *c = &rt->core;
+  /* Applied inside a batch, without flushing: the caller flushes once
+   * (volt_flush, the deferred prepare/check, or async_cb). */
   ib->draining = true;
-  bool batch = volt_batch_begin(rt) == 0;
+  c->batch++;
   while (list) {
     item *next = list->next;
     apply(c, list);
     list = next;
   }
-  if (batch) (void)volt_batch_end(rt);
+  c->batch--;
   ib->draining = false;
 }
 
@@ -213,12 +220,15 @@ static int push(volt_rt *rt, item *it) {
     return VOLT_ECLOSING;
   }
   it->next = NULL;
+  /* A non-empty queue has a wake-up on its way already: the consumer
+   * detaches under this lock, so it will see this item too. */
+  bool wake = ib->head == NULL;
   if (ib->tail)
     ib->tail->next = it;
   else
     ib->head = it;
   ib->tail = it;
-  if (ib->has_async) uv_async_send(&ib->async);
+  if (wake && ib->has_async) uv_async_send(&ib->async);
   uv_mutex_unlock(&ib->mu);
   return 0;
 }

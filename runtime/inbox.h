@@ -33,9 +33,10 @@ bool volt__inbox_has_handle(volt_rt *rt);
  * the inbox (its mutex and memory) if the close callback could not (other
  * threads still held references then). Idempotent. */
 void volt__inbox_free(volt_rt *rt);
-/* Loop thread. Applies every item queued so far, in order, inside one batch
- * (so one flush follows). Nested calls (from a flush the drain started) do
- * nothing. Also installed as core->drain (volt_flush calls it). */
+/* Loop thread. Applies every item queued so far, in order, as one batch,
+ * without flushing (the caller flushes: volt_flush and the deferred flush
+ * call it through core->drain first; the async callback flushes after it).
+ * A nested call (from a hook run while applying) does nothing. */
 void volt__inbox_drain(volt_rt *rt);
 
 /* Any thread. Queue an ack / an emit for the loop thread. 0, VOLT_ECLOSING

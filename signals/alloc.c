@@ -82,13 +82,17 @@ volt_node *volt__node_alloc(volt__core *c) {
   volt_node *n = c->free_nodes;
   if (!n) {
     if (c->nslabs == c->slabs_cap &&
-        grow(c, (void **)&c->slabs, &c->slabs_cap, c->nslabs + 1, sizeof(void *), 8))
+        grow(c, (void **)&c->slabs, &c->slabs_cap, c->nslabs + 1, sizeof(volt__slab), 8))
       return NULL;
-    size_t sz = (size_t)VOLT__SLAB_NODES * sizeof(volt_node);
-    volt_node *slab = volt__alloc(c, sz);
-    if (!slab) return NULL;
+    /* Slots are aligned to 64 bytes: one node, one cache line. */
+    size_t sz = (size_t)VOLT__SLAB_NODES * sizeof(volt_node) + 64;
+    char *raw = volt__alloc(c, sz);
+    if (!raw) return NULL;
+    volt_node *slab = (volt_node *)(void *)(raw + ((64 - ((uintptr_t)raw & 63)) & 63));
     c->node_bytes += sz;
-    c->slabs[c->nslabs++] = slab;
+    c->slabs[c->nslabs].nodes = slab;
+    c->slabs[c->nslabs].raw = raw;
+    c->nslabs++;
     /* Thread the slots onto the free list, first slot first. */
     for (uint32_t i = VOLT__SLAB_NODES; i-- > 0;) {
       slab[i].flags = VOLT__K_FREE;
@@ -124,10 +128,21 @@ uint32_t volt__edge_alloc(volt__core *c) {
     c->free_edges = c->edges[i].next_dep;
   } else {
     if (c->edges_used == c->edges_cap) {
-      uint32_t old = c->edges_cap;
-      if (grow(c, (void **)&c->edges, &c->edges_cap, c->edges_used + 1, sizeof(volt__edge), 64))
-        return 0;
-      c->edge_bytes += (size_t)(c->edges_cap - old) * sizeof(volt__edge);
+      /* Grow by doubling into a fresh block aligned to 64 bytes (two edges
+       * per cache line, none straddling). */
+      uint64_t cap = c->edges_cap ? (uint64_t)c->edges_cap * 2 : 64;
+      if (cap > UINT32_MAX / 2) return 0;
+      size_t sz = (size_t)cap * sizeof(volt__edge) + 64;
+      char *raw = volt__alloc(c, sz);
+      if (!raw) return 0;
+      volt__edge *arr = (volt__edge *)(void *)(raw + ((64 - ((uintptr_t)raw & 63)) & 63));
+      if (c->edges_used) memcpy(arr, c->edges, (size_t)c->edges_used * sizeof(volt__edge));
+      if (c->edges_raw)
+        volt__free(c, c->edges_raw, (size_t)c->edges_cap * sizeof(volt__edge) + 64);
+      c->edge_bytes += sz - (c->edges_cap ? (size_t)c->edges_cap * sizeof(volt__edge) + 64 : 0);
+      c->edges_raw = raw;
+      c->edges = arr;
+      c->edges_cap = (uint32_t)cap;
       if (c->edges_used == 0) c->edges_used = 1; /* index 0 means none */
     }
     i = c->edges_used++;
@@ -204,9 +219,10 @@ int volt__stack_reserve(volt__core *c, uint32_t need) {
 void volt__core_free(volt__core *c) {
   if (c->tokens_free) c->tokens_free(c);
   for (uint32_t i = 0; i < c->nslabs; i++)
-    volt__free(c, c->slabs[i], (size_t)VOLT__SLAB_NODES * sizeof(volt_node));
-  volt__free(c, c->slabs, c->slabs_cap * sizeof(void *));
-  volt__free(c, c->edges, (size_t)c->edges_cap * sizeof(volt__edge));
+    volt__free(c, c->slabs[i].raw, (size_t)VOLT__SLAB_NODES * sizeof(volt_node) + 64);
+  volt__free(c, c->slabs, c->slabs_cap * sizeof(volt__slab));
+  if (c->edges_raw) volt__free(c, c->edges_raw, (size_t)c->edges_cap * sizeof(volt__edge) + 64);
+  c->edges_raw = NULL;
   for (uint32_t i = 0; i < c->ext_nchunks; i++) {
     for (uint32_t j = 0; j < VOLT__EXT_CHUNK; j++) volt__strfree(c, c->ext_chunks[i][j].name);
     volt__free(c, c->ext_chunks[i], VOLT__EXT_CHUNK * sizeof(volt__ext));

@@ -135,6 +135,11 @@ typedef struct volt__frame {
 } volt__frame;
 
 #define VOLT__SLAB_NODES 1024u
+
+typedef struct volt__slab {
+  volt_node *nodes; /* VOLT__SLAB_NODES slots, 64-byte aligned inside raw */
+  void *raw;
+} volt__slab;
 #define VOLT__EXT_CHUNK 256u
 
 typedef struct volt__core {
@@ -147,13 +152,14 @@ typedef struct volt__core {
   const void *thread_tag;
 
   /* nodes */
-  void **slabs;
+  volt__slab *slabs;
   uint32_t nslabs, slabs_cap;
   volt_node *free_nodes; /* linked through u.f.fn.any */
   size_t live_nodes;
 
   /* edges */
-  volt__edge *edges;
+  volt__edge *edges; /* 64-byte aligned, inside edges_raw */
+  void *edges_raw;
   uint32_t edges_cap, edges_used, free_edges;
   size_t live_edges;
 

@@ -39,7 +39,7 @@ int volt_dump_dot(volt_rt *rt, FILE *f) {
   VOLT__CHECK_THREAD(c, VOLT_ETHREAD);
   int bad = fprintf(f, "digraph volt {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n") < 0;
   for (uint32_t s = 0; s < c->nslabs && !bad; s++) {
-    volt_node *slab = c->slabs[s];
+    volt_node *slab = c->slabs[s].nodes;
     for (uint32_t i = 0; i < VOLT__SLAB_NODES && !bad; i++) {
       volt_node *n = &slab[i];
       if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;
@@ -58,7 +58,7 @@ int volt_dump_dot(volt_rt *rt, FILE *f) {
     }
   }
   for (uint32_t s = 0; s < c->nslabs && !bad; s++) {
-    volt_node *slab = c->slabs[s];
+    volt_node *slab = c->slabs[s].nodes;
     for (uint32_t i = 0; i < VOLT__SLAB_NODES && !bad; i++) {
       volt_node *n = &slab[i];
       if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;

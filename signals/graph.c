@@ -379,7 +379,7 @@ void volt__shallow_propagate(volt__core *c, volt_node *n) {
 void volt__resync(volt__core *c) {
   c->resync = false;
   for (uint32_t i = 0; i < c->nslabs; i++) {
-    volt_node *slab = c->slabs[i];
+    volt_node *slab = c->slabs[i].nodes;
     for (uint32_t j = 0; j < VOLT__SLAB_NODES; j++) {
       volt_node *n = &slab[j];
       uint32_t k = VOLT__KIND(n);
@@ -594,7 +594,7 @@ void volt__refresh(volt__core *c, volt_node *n) {
 
 /* ---- public reads and writes ------------------------------------------------------- */
 
-static volt_val read_node(volt_node *n, bool tracked) {
+__attribute__((noinline)) static volt_val read_node(volt_node *n, bool tracked) {
   if (!n) return volt_err(VOLT_EINVAL, "NULL node");
   volt__core *c = VOLT__CORE(n->rt);
   if (!volt__on_loop(c)) return volt_err(VOLT_ETHREAD, "volt_get called off the loop thread");

@@ -258,7 +258,7 @@ void volt_untrack(volt_rt *rt, void (*fn)(void *ud), void *ud) {
 void volt__core_dispose_all(volt__core *c) {
   c->batch++;
   for (uint32_t s = c->nslabs; s-- > 0;) {
-    volt_node *slab = c->slabs[s];
+    volt_node *slab = c->slabs[s].nodes;
     for (uint32_t i = VOLT__SLAB_NODES; i-- > 0;) {
       volt_node *n = &slab[i];
       if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;
@@ -277,7 +277,7 @@ void volt__core_dispose_all(volt__core *c) {
   }
   /* Cleanups may have created nodes: those go too. */
   for (uint32_t s = c->nslabs; s-- > 0;) {
-    volt_node *slab = c->slabs[s];
+    volt_node *slab = c->slabs[s].nodes;
     for (uint32_t i = VOLT__SLAB_NODES; i-- > 0;) {
       volt_node *n = &slab[i];
       if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;

@@ -276,8 +276,9 @@ START_TEST(deferred_coalesces_one_iteration) {
   ck_assert_int_eq(uv_timer_init(&e.loop, &c.t1), 0);
   ck_assert_int_eq(uv_timer_init(&e.loop, &c.t2), 0);
   c.t1.data = c.t2.data = &c;
+  uv_update_time(&e.loop); /* timers count from now, not from uv_loop_init */
   ck_assert_int_eq(uv_timer_start(&c.t1, coal_write, 1, 0), 0);
-  ck_assert_int_eq(uv_timer_start(&c.t2, coal_late, 300, 0), 0);
+  ck_assert_int_eq(uv_timer_start(&c.t2, coal_late, 500, 0), 0);
   ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
 
   ck_assert_int_eq(c.runs_at_write_end, 1); /* nothing ran during the writes */
@@ -286,9 +287,10 @@ START_TEST(deferred_coalesces_one_iteration) {
   ck_assert_int_eq(c.r.runs, 2);
   ck_assert_int_eq(tw.runs, 2); /* two signals, one run */
   ck_assert_int_eq(tw.sum, 13);
-  /* flushed before the loop slept: the loop's clock had not moved on */
-  ck_assert_uint_lt(c.r.now - c.write_now, 150);
-  ck_assert_uint_ge(c.late_now - c.write_now, 250);
+  /* flushed before the loop slept (not after waking for the late timer):
+   * the loop's clock had not moved on */
+  ck_assert_uint_lt(c.r.now - c.write_now, 100);
+  ck_assert_uint_ge(c.late_now, c.r.now);
   h_env_close(&e);
 }
 END_TEST
@@ -412,13 +414,86 @@ START_TEST(deferred_write_loop_reports_eloop) {
   ck_assert_int_eq(uv_timer_init(&e.loop, &d.t1), 0);
   ck_assert_int_eq(uv_timer_init(&e.loop, &d.t2), 0);
   d.t1.data = d.t2.data = &d;
+  uv_update_time(&e.loop);
   ck_assert_int_eq(uv_timer_start(&d.t1, dloop_kick, 5, 0), 0);
-  ck_assert_int_eq(uv_timer_start(&d.t2, dloop_stop, 40, 0), 0);
+  ck_assert_int_eq(uv_timer_start(&d.t2, dloop_stop, 200, 0), 0);
   ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
   ck_assert_int_ge(e.errors, 2); /* the loop's own flushes told on_error */
   for (int i = 0; i < e.errors && i < 8; i++) ck_assert_int_eq(e.error_codes[i], VOLT_ELOOP);
   ck_assert_int_gt(d.runs, 200);
   h_env_close(&e);
+}
+END_TEST
+
+/* A write from a poll-phase callback (an async handle woken by another
+ * thread) is flushed before the loop sleeps again. */
+typedef struct aw {
+  volt_node *s;
+  eff1 r;
+  uv_async_t async;
+  uv_timer_t late;
+  uint64_t write_now;
+  int runs_at_late;
+} aw;
+
+static void aw_async(uv_async_t *h) {
+  aw *a = h->data;
+  volt_set(a->s, volt_int(42));
+  a->write_now = uv_now(h->loop);
+  uv_close((uv_handle_t *)h, NULL);
+}
+static void aw_late(uv_timer_t *h) {
+  aw *a = h->data;
+  a->runs_at_late = a->r.runs;
+  uv_close((uv_handle_t *)h, NULL);
+}
+static void aw_thread(void *arg) {
+  aw *a = arg;
+  uv_sleep(20);
+  uv_async_send(&a->async);
+}
+
+START_TEST(deferred_flush_after_poll_phase_write) {
+  h_env e;
+  aw a;
+  uv_thread_t tid;
+
+  memset(&a, 0, sizeof a);
+  h_env_open(&e, H_DEFERRED, NULL);
+  a.s = volt_signal(e.rt, volt_int(0), NULL);
+  a.r.src = a.s;
+  a.r.loop = &e.loop;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &a.r));
+  ck_assert_int_eq(uv_async_init(&e.loop, &a.async, aw_async), 0);
+  ck_assert_int_eq(uv_timer_init(&e.loop, &a.late), 0);
+  a.async.data = a.late.data = &a;
+  uv_update_time(&e.loop);
+  ck_assert_int_eq(uv_timer_start(&a.late, aw_late, 600, 0), 0);
+  ck_assert_int_eq(uv_thread_create(&tid, aw_thread, &a), 0);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(uv_thread_join(&tid), 0);
+  ck_assert_int_eq(a.runs_at_late, 2);
+  ck_assert_int_eq(h_int(a.r.seen), 42);
+  ck_assert_uint_lt(a.r.now - a.write_now, 100); /* not after the long sleep */
+  h_env_close(&e);
+}
+END_TEST
+
+/* Closing with a deferred flush still due: nothing runs after the close
+ * began, nothing leaks. */
+START_TEST(close_with_flush_pending) {
+  h_env e;
+  eff1 r = {0};
+  volt_node *s;
+
+  h_env_open(&e, H_DEFERRED, NULL);
+  s = volt_signal(e.rt, volt_int(0), NULL);
+  r.src = s;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &r));
+  ck_assert_int_eq(volt_set(s, volt_int(1)), 0);
+  ck_assert_int_eq(r.runs, 1);
+  h_env_close(&e);
+  ck_assert_int_eq(r.runs, 1);
 }
 END_TEST
 
@@ -646,6 +721,8 @@ static Suite *runtime_suite(void) {
   tcase_add_test(tc, sync_mode_flushes_each_write);
   tcase_add_test(tc, flush_by_hand);
   tcase_add_test(tc, deferred_write_loop_reports_eloop);
+  tcase_add_test(tc, deferred_flush_after_poll_phase_write);
+  tcase_add_test(tc, close_with_flush_pending);
   tcase_add_loop_test(tc, timer_driven_effect, 0, 2);
 
   tc = h_tcase(s, "threads");

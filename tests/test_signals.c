@@ -996,6 +996,111 @@ START_TEST(dispose_running_effect) {
 }
 END_TEST
 
+/* An effect disposes a scope whose effect is queued in the same flush. */
+typedef struct scd {
+  volt_node *s, *scope;
+  int inner_runs, outer_runs, inner_cleanups;
+} scd;
+
+static void scd_inner_cleanup(void *ud) { ((scd *)ud)->inner_cleanups++; }
+static void scd_inner(void *ud) {
+  scd *d = ud;
+  (void)volt_get(d->s);
+  d->inner_runs++;
+  volt_on_cleanup(volt_node_rt(d->s), scd_inner_cleanup, d);
+}
+static void scd_scope(void *ud) {
+  scd *d = ud;
+  (void)volt_effect(volt_node_rt(d->s), scd_inner, d);
+}
+static void scd_outer(void *ud) {
+  scd *d = ud;
+  d->outer_runs++;
+  if (volt_as_int(volt_get(d->s)) == 1 && d->scope) {
+    volt_dispose(d->scope);
+    d->scope = NULL;
+  }
+}
+
+START_TEST(dispose_scope_during_flush) {
+  h_env e;
+  scd d;
+  size_t live0;
+
+  memset(&d, 0, sizeof d);
+  ENV_OPEN(e);
+  d.s = volt_signal(e.rt, volt_int(0), NULL);
+  live0 = h_stats(e.rt).live_nodes;
+  d.scope = volt_scope(e.rt, scd_scope, &d);
+  ck_assert_ptr_nonnull(d.scope);
+  ck_assert_ptr_nonnull(volt_effect(e.rt, scd_outer, &d));
+  ck_assert_int_eq(d.inner_runs, 1);
+  /* both effects are queued; the outer one may run first and dispose the
+   * scope, or the inner one runs first: either way it ran at most once */
+  ck_assert_int_eq(volt_set(d.s, volt_int(1)), 0);
+  ck_assert_int_eq(d.outer_runs, 2);
+  ck_assert_int_le(d.inner_runs, 2);
+  ck_assert_int_eq(d.inner_cleanups, d.inner_runs); /* every run cleaned up */
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 + 1);
+  ck_assert_int_eq(volt_set(d.s, volt_int(2)), 0);
+  ck_assert_int_le(d.inner_runs, 2);
+  ck_assert_int_eq(d.outer_runs, 3);
+  h_env_close(&e);
+}
+END_TEST
+
+/* A batch (and volt_flush) inside an effect, i.e. inside a running flush:
+ * no nested flush; the writes are handled by the running one. */
+typedef struct inb {
+  volt_node *s, *t, *u;
+  int rc_end, rc_flush, reader_runs, reader_runs_at_end;
+  int64_t seen_t, seen_u;
+  int glitches;
+} inb;
+
+static void inb_writer(void *ud) {
+  inb *b = ud;
+  int64_t v = volt_as_int(volt_get(b->s));
+  volt_rt *rt = volt_node_rt(b->s);
+  if (v == 0) return;
+  volt_batch_begin(rt);
+  volt_set(b->t, volt_int(v * 10));
+  volt_set(b->u, volt_int(v * 100));
+  b->rc_end = volt_batch_end(rt);
+  b->reader_runs_at_end = b->reader_runs;
+  b->rc_flush = volt_flush(rt);
+}
+static void inb_reader(void *ud) {
+  inb *b = ud;
+  b->reader_runs++;
+  b->seen_t = volt_as_int(volt_get(b->t));
+  b->seen_u = volt_as_int(volt_get(b->u));
+  if (b->seen_t * 10 != b->seen_u) b->glitches++;
+}
+
+START_TEST(batch_and_flush_inside_effect) {
+  h_env e;
+  inb b;
+
+  memset(&b, 0, sizeof b);
+  b.rc_end = b.rc_flush = 12345;
+  ENV_OPEN(e);
+  b.s = volt_signal(e.rt, volt_int(0), NULL);
+  b.t = volt_signal(e.rt, volt_int(0), NULL);
+  b.u = volt_signal(e.rt, volt_int(0), NULL);
+  ck_assert_ptr_nonnull(volt_effect(e.rt, inb_reader, &b));
+  ck_assert_ptr_nonnull(volt_effect(e.rt, inb_writer, &b));
+  ck_assert_int_eq(volt_set(b.s, volt_int(2)), 0);
+  ck_assert_int_eq(b.rc_end, 0);
+  ck_assert_int_eq(b.rc_flush, 0);
+  ck_assert_int_eq(b.reader_runs_at_end, 1); /* no nested flush */
+  ck_assert_int_eq(b.reader_runs, 2);        /* one run for both writes */
+  ck_assert_int_eq(b.seen_u, 200);
+  ck_assert_int_eq(b.glitches, 0);
+  h_env_close(&e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * Errors: cycles, writes in computeds, write loops
  * ------------------------------------------------------------------------ */
@@ -2313,6 +2418,42 @@ START_TEST(deep_chain_closed_alive) {
 }
 END_TEST
 
+/* DESIGN §9 memory bar: <= 64 bytes per computed node and <= 32 bytes per
+ * edge. Node slots come in slabs and edges in a growable array, so allow
+ * one partial slab and the array's doubling slack. */
+#define MEM_N 100000
+
+START_TEST(memory_per_node_and_edge) {
+  h_env e;
+  volt_node **n = malloc(sizeof *n * (MEM_N + 1));
+  volt_stats_t s0, s1;
+  size_t dn, de;
+
+  ck_assert_ptr_nonnull(n);
+  h_env_open(&e, H_LOOPLESS, NULL);
+  s0 = h_stats(e.rt);
+  n[0] = volt_signal(e.rt, volt_int(0), NULL);
+  for (size_t i = 1; i <= MEM_N; i++) n[i] = volt_computed(e.rt, chain_fn, n[i - 1], NULL);
+  ck_assert_int_eq(h_int(volt_get(n[MEM_N])), MEM_N);
+  s1 = h_stats(e.rt);
+  ck_assert_uint_eq(s1.live_nodes, MEM_N + 1);
+  ck_assert_uint_eq(s1.edges, MEM_N);
+  dn = s1.node_bytes - s0.node_bytes;
+  de = s1.edge_bytes - s0.edge_bytes;
+  ck_assert_msg(dn <= 64 * (size_t)(MEM_N + 1) + 64 * 1024, "%zu node bytes for %d nodes", dn,
+                MEM_N + 1);
+  ck_assert_msg(de <= 2 * 32 * (size_t)MEM_N + 64 * 1024, "%zu edge bytes for %d edges", de, MEM_N);
+  /* nothing else grows per node */
+  ck_assert_msg(s1.bytes - s0.bytes <= dn + de + (size_t)MEM_N * 8 + 256 * 1024,
+                "%zu bytes in all for %zu in nodes and edges", s1.bytes - s0.bytes, dn + de);
+  if (getenv("VOLT_TEST_VERBOSE"))
+    fprintf(stderr, "# %.1f node bytes per node, %.1f edge bytes per edge, %.1f bytes per node in all\n",
+            (double)dn / (MEM_N + 1), (double)de / MEM_N, (double)(s1.bytes - s0.bytes) / (MEM_N + 1));
+  h_env_close(&e);
+  free(n);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 
 static Suite *signals_suite(void) {
@@ -2342,6 +2483,8 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, cleanup_order, 0, 2);
   tcase_add_loop_test(tc, dispose_other_during_flush, 0, 2);
   tcase_add_loop_test(tc, dispose_running_effect, 0, 2);
+  tcase_add_loop_test(tc, dispose_scope_during_flush, 0, 2);
+  tcase_add_loop_test(tc, batch_and_flush_inside_effect, 0, 2);
   tcase_add_loop_test(tc, parent_effects_before_children, 0, 2);
   tcase_add_loop_test(tc, scope_disposes_subtree, 0, 2);
 
@@ -2371,6 +2514,7 @@ static Suite *signals_suite(void) {
   tcase_add_test(tc, deep_chain_cold);
   tcase_add_test(tc, deep_chain_incremental);
   tcase_add_test(tc, deep_chain_closed_alive);
+  tcase_add_test(tc, memory_per_node_and_edge);
   return s;
 }
 
