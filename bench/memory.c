@@ -7,6 +7,8 @@
  *
  *  memory-chain-*: a signal and 1,000,000 computeds in a chain (each reads the
  *    one before), evaluated by reading the tail.
+ *  memory-scope-chain-*: the same chain made inside a volt_scope (as a
+ *    component would), then disposed with it (checked: nothing left).
  *  memory-grid-*: 1,000 signals and 1,000 computeds each reading all 1,000
  *    (1,000,000 edges), each computed read once.
  *    -node-bytes       volt_stats node_bytes / live_nodes (node slots)
@@ -95,6 +97,37 @@ static int child_chain(void) {
   emit_if("memory-chain-bytes-per-node", ratio((double)(b.st.bytes - a.st.bytes), CHAIN_N), check);
   emit_if("memory-chain-rss-per-node", ratio(b.rss - a.rss, CHAIN_N), check);
   emit_if("memory-chain-peak-rss-per-node", ratio(b.hwm - a.hwm, CHAIN_N), check);
+  bench_rt_close(rt);
+  return strcmp(check, "ok") != 0;
+}
+
+/* ---- memory-scope-chain: the same chain made inside a scope -------------------------
+ * Components make their nodes inside an owner (volt_scope or an effect); this
+ * shows what ownership adds per node. */
+
+static volt_node *scope_tail;
+static void build_chain_in_scope(void *ud) {
+  volt_rt *rt = ud;
+  volt_node *cur = must(volt_signal(rt, volt_int(0), NULL), "signal");
+  for (int i = 0; i < CHAIN_N; i++) cur = must(volt_computed(rt, f_next, cur, NULL), "computed");
+  scope_tail = cur;
+}
+
+static int child_scope_chain(void) {
+  bench_current = "memory-scope-chain";
+  volt_rt *rt = bench_rt_new();
+  snap a = take(rt);
+  const char *check = "ok";
+  volt_node *scope = must(volt_scope(rt, build_chain_in_scope, rt), "scope");
+  if (get_int(scope_tail) != CHAIN_N) fail(&check, "FAIL:value");
+  snap b = take(rt);
+  if (b.st.live_nodes - a.st.live_nodes != CHAIN_N + 2) fail(&check, "FAIL:live_nodes");
+  if (b.st.edges - a.st.edges != CHAIN_N) fail(&check, "FAIL:edges");
+  emit_if("memory-scope-chain-bytes-per-node", ratio((double)(b.st.bytes - a.st.bytes), CHAIN_N), check);
+  emit_if("memory-scope-chain-rss-per-node", ratio(b.rss - a.rss, CHAIN_N), check);
+  volt_dispose(scope);
+  snap d = take(rt);
+  if (d.st.live_nodes != a.st.live_nodes || d.st.edges != a.st.edges) fail(&check, "FAIL:dispose");
   bench_rt_close(rt);
   return strcmp(check, "ok") != 0;
 }
@@ -205,6 +238,8 @@ static const child_case children[] = {
     {"memory-chain", child_chain,
      "memory-chain-node-bytes memory-chain-edge-bytes memory-chain-bytes-per-node "
      "memory-chain-rss-per-node memory-chain-peak-rss-per-node"},
+    {"memory-scope-chain", child_scope_chain,
+     "memory-scope-chain-bytes-per-node memory-scope-chain-rss-per-node"},
     {"memory-grid", child_grid,
      "memory-grid-node-bytes memory-grid-edge-bytes memory-grid-bytes-per-edge "
      "memory-grid-rss-per-edge memory-grid-peak-rss-per-edge"},

@@ -16,6 +16,7 @@
 #include "signals/internal.h"
 
 #define E(i) VOLT__E(c, i)
+#define VOLT__MAX_NEST 2000u
 #define TOPBIT 0x80000000u
 
 /* ---- equality and storage ------------------------------------------------- */
@@ -398,10 +399,12 @@ void volt__resync(volt__core *c) {
 
 static bool stack_low(const volt__core *c) {
   char here;
-  /* At least a few levels per round, so deferring always makes progress. */
+  /* At least a few levels per round, so deferring always makes progress; at
+   * most VOLT__MAX_NEST levels, whatever the stack (sanitizers and debuggers
+   * keep their own per-frame bookkeeping). */
   if (c->computing < 8) return false;
-  if (c->stack_limit) return (const char *)&here < c->stack_limit;
-  return c->computing > 2000;
+  if (c->computing > VOLT__MAX_NEST) return true;
+  return c->stack_limit && (const char *)&here < c->stack_limit;
 }
 
 static int defer_push(volt__core *c, volt_node *n) {

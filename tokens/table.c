@@ -39,9 +39,6 @@ static void tokens_free(volt__core *c) {
   volt__free(c, tb->slots, (size_t)tb->cap * sizeof(volt__slot));
   volt__free(c, tb, sizeof *tb);
   c->tokens = NULL;
-  /* The core is being freed: the last reference is gone, so no thread can
-   * reach the inbox any more (volt__inbox_free is idempotent). */
-  volt__inbox_free((volt_rt *)(void *)c);
 }
 
 void volt__defer_free(volt__core *c, volt__deferred *d, void *base, size_t size) {
