@@ -95,7 +95,8 @@ typedef struct volt__cleanup {
 typedef struct volt__kind_ops {
   const char *name; /* for DOT */
   /* A listener subscriber (VOLT__F_LISTENER) was reached by propagation:
-   * it is queued and, when the flush reaches it, run(n) is called. */
+   * it is queued and, when the flush reaches it, its DIRTY/PENDING marks
+   * are cleared and run(n) is called. */
   void (*run)(volt_node *n);
   /* Free kind data; called once when the node is disposed, before its edges
    * are dropped. */
@@ -256,8 +257,11 @@ volt_node *volt__node_new(volt__core *c, unsigned kind, const volt_opts *opts);
 /* The node's extension, allocating it if needed (NULL on failure). */
 volt__ext *volt__ext_get(volt__core *c, volt_node *n, bool create);
 
-/* Tracked read bookkeeping: links the running subscriber to n. */
+/* Tracked read bookkeeping: links the running subscriber to n. Does
+ * nothing outside a tracking run (c->frame == NULL). */
 void volt__track(volt__core *c, volt_node *n);
+/* True while a computed is being evaluated: writes are refused (EPERM). */
+static inline bool volt__in_computed(const volt__core *c) { return c->computing != 0; }
 /* Stores v as n's value (copying ERR messages), releasing the old value
  * through the graveyard. Returns false when the value equals the old one
  * (then v itself is released unless it is the same pointer). */

@@ -80,11 +80,10 @@ static void process(volt__core *c, volt_node *n) {
     volt__watcher_run(c, n);
     break;
   default: {
+    /* Kinds from other layers: the marks are cleared first, then run(n). */
     const volt__kind_ops *ops = c->ops[VOLT__KIND(n)];
-    if (ops && ops->run)
-      ops->run(n);
-    else
-      n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
+    n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
+    if (ops && ops->run) ops->run(n);
     break;
   }
   }

@@ -192,6 +192,7 @@ static uint32_t new_edge(volt__core *c, volt_node *dep, volt_node *sub, uint32_t
 
 void volt__track(volt__core *c, volt_node *dep) {
   volt__frame *f = c->frame;
+  if (!f) return; /* untracked context */
   volt_node *sub = f->node;
   uint32_t prev = sub->deps_tail;
   if (prev && E(prev)->dep == dep) return;

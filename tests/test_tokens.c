@@ -1636,27 +1636,128 @@ START_TEST(token_owned_by_scope) {
 END_TEST
 
 START_TEST(token_alloc_failures) {
-  /* Fail the n-th allocation while building an event, a token and a join:
-   * NULL / NONE, never a leak or a crash (h_env_close checks the bytes). */
-  for (size_t n = 1; n < 40; n++) {
-    h_env e;
-    volt_node *ev, *tok, *tok2;
-    ENV_OPEN(e);
-    e.alloc.fail_at = e.alloc.calls + n;
-    ev = volt_event(e.rt);
-    tok = ev ? volt_token(e.rt, ev, VOLT_TOKEN_STAMPED, NULL) : NULL;
-    tok2 = ev ? volt_token(e.rt, ev, 0, NULL) : NULL;
-    if (tok && tok2) {
-      volt_ack a[2];
-      volt_emit(ev, volt_err(-1, "needs a copy"));
-      a[0] = volt_token_ack(tok);
-      a[1] = volt_token_ack(tok2);
-      (void)volt_ack_join(e.rt, a, 2);
-      volt_ack_fail(a[0], -3, "also copied");
+  /* Fail the n-th allocation (and, second pass, every one from the n-th on)
+   * while building events, tokens and a join and acking: NULL / NONE /
+   * errors, never a leak or a crash (h_env_close checks the bytes). Stops
+   * once a run needed no injected failure. */
+  for (int all = 0; all < 2; all++) {
+    for (size_t n = 1;; n++) {
+      h_env e;
+      volt_node *ev, *tok, *tok2, *sig, *tok3;
+      size_t injected;
+      ENV_OPEN(e);
+      e.alloc.fail_at = e.alloc.calls + n;
+      e.alloc.fail_all_after = all != 0;
+      ev = volt_event(e.rt);
+      tok = ev ? volt_token(e.rt, ev, VOLT_TOKEN_STAMPED, NULL) : NULL;
+      tok2 = ev ? volt_token(e.rt, ev, VOLT_TOKEN_REARM, NULL) : NULL;
+      sig = volt_signal(e.rt, volt_err(-1, "on at creation"), NULL);
+      tok3 = sig ? volt_token(e.rt, sig, VOLT_TOKEN_STAMPED, NULL) : NULL;
+      if (tok3) ck_assert_int_eq(volt_token_status(tok3), VOLT_PENDING);
+      if (tok && tok2) {
+        volt_ack a[2];
+        volt_emit(ev, volt_err(-1, "needs a copy"));
+        volt_emit(ev, volt_err(-2, "dropped, kept for REARM"));
+        a[0] = volt_token_ack(tok);
+        a[1] = volt_token_ack(tok2);
+        ck_assert(!volt_ack_is_none(a[0]));
+        (void)volt_ack_join(e.rt, a, 2);
+        ck_assert_int_eq(volt_ack_fail(a[0], -3, "also copied"), 0);
+        ck_assert_int_eq(volt_token_status(tok), VOLT_FAILED);
+        ck_assert_int_eq(volt_err_code(volt_token_error(tok)), -3);
+        ck_assert_int_eq(volt_ack_ok(a[1]), 0);
+        ck_assert_int_eq(volt_token_status(tok2), VOLT_PENDING);
+      }
+      injected = e.alloc.injected;
+      e.alloc.fail_at = 0;
+      e.alloc.fail_all_after = false;
+      h_env_close(&e);
+      if (injected == 0) break;
+      ck_assert_uint_lt(n, 500);
     }
-    e.alloc.fail_at = 0;
-    h_env_close(&e);
   }
+}
+END_TEST
+
+/* A computed that reads the token whose source it is: no cycle, no hang. */
+typedef struct selfsrc {
+  volt_node *s, *tok;
+  int runs;
+} selfsrc;
+
+static volt_val selfsrc_fn(void *ud) {
+  selfsrc *x = ud;
+  int64_t v = volt_as_int(volt_get(x->s));
+  x->runs++;
+  if (x->tok) (void)volt_token_status(x->tok);
+  return v ? volt_int(v) : volt_nil();
+}
+
+START_TEST(token_source_reads_its_token) {
+  h_env e;
+  selfsrc x;
+  volt_node *comp;
+  obs o;
+  ENV_OPEN(e);
+  memset(&x, 0, sizeof x);
+  x.s = volt_signal(e.rt, volt_int(0), NULL);
+  comp = volt_computed(e.rt, selfsrc_fn, &x, NULL);
+  x.tok = volt_token(e.rt, comp, 0, NULL);
+  ck_assert_ptr_nonnull(x.tok);
+  observe(&o, e.rt, x.tok);
+  ck_assert_int_eq(o.status, VOLT_IDLE);
+  volt_set(x.s, volt_int(5));
+  ck_assert_int_eq(o.status, VOLT_PENDING);
+  ck_assert_int_eq(h_int(o.stamp), 5);
+  ck_assert_int_eq(o.bad, 0);
+  h_env_close(&e);
+}
+END_TEST
+
+/* Watchers on a token see its status; DOT shows tokens and events. */
+typedef struct wlog {
+  int calls;
+  int64_t old, now;
+} wlog;
+
+static void wlog_fn(volt_node *n, volt_val old, volt_val now, void *ud) {
+  wlog *w = ud;
+  (void)n;
+  w->calls++;
+  w->old = volt_as_int(old);
+  w->now = volt_as_int(now);
+}
+
+START_TEST(token_watch_and_dot) {
+  h_env e;
+  volt_node *ev, *tok;
+  wlog w;
+  volt_watcher *wt;
+  FILE *f;
+  volt_token_opts opts;
+  ENV_OPEN(e);
+  memset(&w, 0, sizeof w);
+  memset(&opts, 0, sizeof opts);
+  opts.name = "save";
+  ev = volt_event(e.rt);
+  tok = volt_token(e.rt, ev, VOLT_TOKEN_CYCLIC, &opts);
+  wt = volt_watch(tok, wlog_fn, &w);
+  ck_assert_ptr_nonnull(wt);
+  volt_emit(ev, volt_int(1));
+  ck_assert_int_eq(w.calls, 1);
+  ck_assert_int_eq(w.old, VOLT_IDLE);
+  ck_assert_int_eq(w.now, VOLT_PENDING);
+  volt_emit(ev, volt_int(2)); /* superseded: same status */
+  ck_assert_int_eq(w.calls, 1);
+  ck_assert_int_eq(volt_ack_fail(volt_token_ack(tok), -1, "x"), 0);
+  ck_assert_int_eq(w.calls, 2);
+  ck_assert_int_eq(w.now, VOLT_FAILED);
+  f = fopen("/dev/null", "w");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(volt_dump_dot(e.rt, f), 0);
+  fclose(f);
+  ck_assert_int_eq(volt_unwatch(wt), 0);
+  h_env_close(&e);
 }
 END_TEST
 
@@ -1738,6 +1839,8 @@ static Suite *tokens_suite(void) {
   tc = h_tcase(s, "ownership");
   tcase_add_loop_test(tc, token_owned_by_scope, 0, 2);
   tcase_add_loop_test(tc, token_alloc_failures, 0, 2);
+  tcase_add_loop_test(tc, token_source_reads_its_token, 0, 2);
+  tcase_add_loop_test(tc, token_watch_and_dot, 0, 2);
   return s;
 }
 
