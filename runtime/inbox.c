@@ -150,15 +150,7 @@ void volt__inbox_close(volt_rt *rt) {
   item *left = ib->head;
   ib->head = ib->tail = NULL;
   uv_mutex_unlock(&ib->mu);
-  /* Keep order: anything left from an interrupted drain goes first (there
-   * is none unless a drain was cut short). */
-  if (ib->leftovers) {
-    item *t = ib->leftovers;
-    while (t->next) t = t->next;
-    t->next = left;
-  } else {
-    ib->leftovers = left;
-  }
+  ib->leftovers = left; /* released, never applied: the graph is gone */
   if (ib->has_async && ib->handle_open) {
     uv_close((uv_handle_t *)&ib->async, close_cb);
     return;

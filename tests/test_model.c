@@ -70,6 +70,18 @@ typedef struct meff {
   mctx ctx;
 } meff;
 
+/* A child effect, created by its parent effect on every parent run (nested
+ * mode): it reads one node and must die before the parent re-runs. */
+typedef struct mkid {
+  model *m;
+  int parent, in;
+  int runs, flush_runs, cleanups;
+  bool dead;
+  int64_t seen, seen_before;
+} mkid;
+
+#define MAXKIDS 60000
+
 typedef struct mwat {
   int node;
   volt_watcher *w;
@@ -104,6 +116,12 @@ struct model {
   char first[512];
   long evals, effect_runs, watch_calls, mid_reads, spurious_tolerated;
   bool trace;
+  /* nested mode */
+  bool nested;
+  mkid *kids;
+  int nkids;
+  int cur_kid[ME], prev_kid[ME];
+  long kid_runs;
 };
 
 static void viol(model *m, const char *fmt, ...) {
@@ -208,6 +226,9 @@ static void observe(model *m, bool *obs) {
       for (int r = 0; r < m->eff[i].reads.n; r++) obs[m->eff[i].reads.idx[r]] = true;
   for (int i = 0; i < MW; i++)
     if (m->wat[i].w) obs[m->wat[i].node] = true;
+  if (m->nested)
+    for (int i = 0; i < ME; i++)
+      if (m->eff[i].live && m->cur_kid[i] >= 0) obs[m->kids[m->cur_kid[i]].in] = true;
   for (int j = MC - 1; j >= 0; j--)
     if (obs[MS + j])
       for (int r = 0; r < m->creads[j].n; r++) obs[m->creads[j].idx[r]] = true;
@@ -274,6 +295,47 @@ static volt_val comp_fn(void *ud) {
   return volt_int(v);
 }
 
+static void kid_cleanup(void *ud) { ((mkid *)ud)->cleanups++; }
+
+static void kid_fn(void *ud) {
+  mkid *k = ud;
+  model *m = k->m;
+  rdset rs = {0};
+  vreader r = {m, &rs, "child of effect", k->parent};
+  if (k->dead) viol(m, "a disposed child of effect %d ran", k->parent);
+  if (!m->in_flush && !m->creating) viol(m, "a child of effect %d ran outside a flush", k->parent);
+  k->runs++;
+  m->kid_runs++;
+  if (m->in_flush) k->flush_runs++;
+  k->seen = volt_read(&r, k->in);
+  if (volt_on_cleanup(m->rt, kid_cleanup, k) != 0) viol(m, "volt_on_cleanup failed");
+}
+
+/* The parent's old child must be gone (its last cleanup ran) by now. */
+static void kid_retire(model *m, int i, const char *when) {
+  if (m->cur_kid[i] >= 0) {
+    mkid *k = &m->kids[m->cur_kid[i]];
+    if (k->cleanups != k->runs)
+      viol(m, "child of effect %d not disposed %s (%d runs, %d cleanups)", i, when, k->runs,
+           k->cleanups);
+    k->dead = true;
+    m->cur_kid[i] = -1;
+  }
+}
+
+static void kid_spawn(model *m, int i) {
+  mkid *k;
+  if (m->nkids >= MAXKIDS) return;
+  k = &m->kids[m->nkids];
+  memset(k, 0, sizeof *k);
+  k->m = m;
+  k->parent = i;
+  k->in = (i * 7 + m->eff[i].runs * 13 + 5) % NN;
+  m->cur_kid[i] = m->nkids++;
+  if (!volt_effect(m->rt, kid_fn, k)) viol(m, "volt_effect (child) failed");
+  if (k->runs != 1) viol(m, "child of effect %d ran %d times at creation", i, k->runs);
+}
+
 static void eff_fn(void *ud) {
   mctx *c = ud;
   model *m = c->m;
@@ -287,8 +349,10 @@ static void eff_fn(void *ud) {
   e->runs++;
   m->effect_runs++;
   if (m->in_flush) e->flush_runs++;
+  if (m->nested) kid_retire(m, c->id, "before its parent re-ran");
   (void)eff_body(e, volt_read, &r);
   e->reads = rs;
+  if (m->nested) kid_spawn(m, c->id);
 }
 
 static void wat_fn(volt_node *n, volt_val old, volt_val now, void *ud) {
@@ -376,6 +440,7 @@ static void one_batch(model *m, bool peek_all) {
     if (m->trace) fprintf(stderr, "# churn effect %d\n", i);
     m->eff[i].live = false;
     volt_dispose(m->eff[i].n);
+    if (m->nested) kid_retire(m, i, "with its parent");
     m->eff[i].n = NULL;
     m->eff[i].reads.n = 0;
     observe(m, m->obs_now);
@@ -415,6 +480,11 @@ static void one_batch(model *m, bool peek_all) {
   for (int i = 0; i < ME; i++) {
     m->eff[i].prev = m->eff[i].reads;
     m->eff[i].flush_runs = 0;
+    m->prev_kid[i] = m->cur_kid[i];
+    if (m->nested && m->cur_kid[i] >= 0) {
+      m->kids[m->cur_kid[i]].flush_runs = 0;
+      m->kids[m->cur_kid[i]].seen_before = m->kids[m->cur_kid[i]].seen;
+    }
   }
   for (int i = 0; i < MW; i++) m->wat[i].flush_calls = 0;
   memset(m->cflush_evals, 0, sizeof m->cflush_evals);
@@ -455,6 +525,28 @@ static void one_batch(model *m, bool peek_all) {
         m->spurious_tolerated++;
     }
   }
+  /* children: parents first; a child runs iff its input changed */
+  for (int i = 0; m->nested && i < ME; i++) {
+    meff *e = &m->eff[i];
+    mkid *old = m->prev_kid[i] >= 0 ? &m->kids[m->prev_kid[i]] : NULL;
+    if (!e->live) continue;
+    if (e->flush_runs > 0) {
+      if (old && old->flush_runs > 0)
+        viol(m, "child of effect %d ran in a flush where its parent re-ran", i);
+      if (m->cur_kid[i] >= 0 && m->kids[m->cur_kid[i]].flush_runs != 1)
+        viol(m, "new child of effect %d ran %d times", i, m->kids[m->cur_kid[i]].flush_runs);
+    } else if (old) {
+      bool must = m->cur[old->in] != old->seen_before;
+      if (old->flush_runs > 1) viol(m, "child of effect %d ran %d times", i, old->flush_runs);
+      if (must && old->flush_runs == 0) viol(m, "child of effect %d missed a change", i);
+      if (!must && old->flush_runs > 0) {
+        if (strict || m->changed_at[old->in] <= clock0)
+          viol(m, "child of effect %d ran though its input did not change", i);
+        else
+          m->spurious_tolerated++;
+      }
+    }
+  }
   /* watchers: called iff the settled value changed */
   for (int i = 0; i < MW; i++) {
     mwat *w = &m->wat[i];
@@ -489,23 +581,29 @@ static void one_batch(model *m, bool peek_all) {
     if (volt_as_int(volt_peek(m->node[s])) != m->cur[s]) viol(m, "signal %d differs", s);
 }
 
-START_TEST(model_random_graphs) {
-  static const uint64_t seeds[] = {0x9e3779b97f4a7c15ull, 0x1234567ull, 0xdeadbeefcafeull,
-                                   0x5eed5eed5eedull};
+static const uint64_t seeds[] = {0x9e3779b97f4a7c15ull, 0x1234567ull, 0xdeadbeefcafeull,
+                                 0x5eed5eed5eedull};
+
+static void run_model(int run, uint64_t seed, bool peek_all, int mode, bool nested) {
   h_env e;
   model *m = calloc(1, sizeof *m);
-  bool peek_all = _i < 4; /* else a random quarter, and all every 64 batches */
 
   ck_assert_ptr_nonnull(m);
-  m->rng = seeds[_i % 4];
+  m->rng = seed;
   m->trace = getenv("VOLT_TEST_TRACE") != NULL;
-  h_env_open(&e, _i % 2 ? H_LOOP : H_LOOPLESS, NULL);
+  m->nested = nested;
+  for (int i = 0; i < ME; i++) m->cur_kid[i] = m->prev_kid[i] = -1;
+  if (nested) {
+    m->kids = calloc(MAXKIDS, sizeof *m->kids);
+    ck_assert_ptr_nonnull(m->kids);
+  }
+  h_env_open(&e, mode, NULL);
   m->rt = e.rt;
   build(m);
-  ck_assert_msg(m->violations == 0, "seed %d: %s", _i, m->first);
+  ck_assert_msg(m->violations == 0, "run %d: %s", run, m->first);
   for (int b = 0; b < BATCHES; b++) {
     one_batch(m, peek_all || b % 64 == 63);
-    ck_assert_msg(m->violations == 0, "seed %d: %d violations, first: %s", _i, m->violations,
+    ck_assert_msg(m->violations == 0, "run %d: %d violations, first: %s", run, m->violations,
                   m->first);
   }
   /* the run exercised what it claims to */
@@ -513,13 +611,33 @@ START_TEST(model_random_graphs) {
   ck_assert_int_gt(m->watch_calls, BATCHES / 20);
   ck_assert_int_gt(m->mid_reads, 10);
   ck_assert_int_gt(m->evals, BATCHES);
+  if (nested) {
+    ck_assert_int_gt(m->kid_runs, BATCHES / 4);
+    ck_assert_int_lt(m->nkids, MAXKIDS);
+  }
   if (getenv("VOLT_TEST_VERBOSE"))
-    fprintf(stderr, "# seed %d: %ld evals, %ld effect runs, %ld watcher calls, %ld mid reads, "
-                    "%ld tolerated\n", _i, m->evals, m->effect_runs, m->watch_calls, m->mid_reads,
-            m->spurious_tolerated);
+    fprintf(stderr, "# run %d%s: %ld evals, %ld effect runs, %ld child runs, %ld watcher calls, "
+                    "%ld mid reads, %ld tolerated\n", run, nested ? " (nested)" : "", m->evals,
+            m->effect_runs, m->kid_runs, m->watch_calls, m->mid_reads, m->spurious_tolerated);
   for (int i = 0; i < MW; i++) ck_assert_int_eq(volt_unwatch(m->wat[i].w), 0);
   h_env_close(&e);
+  /* every child that ever lived was cleaned up exactly once per run */
+  for (int i = 0; i < m->nkids; i++)
+    ck_assert_msg(m->kids[i].cleanups == m->kids[i].runs, "child %d: %d runs, %d cleanups", i,
+                  m->kids[i].runs, m->kids[i].cleanups);
+  free(m->kids);
   free(m);
+}
+
+/* _i: seed (0..3), peek all or a quarter (_i < 4), loop-less or loop (odd) */
+START_TEST(model_random_graphs) {
+  run_model(_i, seeds[_i % 4], _i < 4, _i % 2 ? H_LOOP : H_LOOPLESS, false);
+}
+END_TEST
+
+/* the same with every effect owning a child effect it re-creates per run */
+START_TEST(model_random_graphs_nested) {
+  run_model(_i, seeds[_i % 4] ^ 0xabcdefull, _i < 2, _i % 2 ? H_LOOP : H_LOOPLESS, true);
 }
 END_TEST
 
@@ -528,6 +646,7 @@ static Suite *model_suite(void) {
   TCase *tc = h_tcase(s, "differential");
   tcase_set_timeout(tc, 600);
   tcase_add_loop_test(tc, model_random_graphs, 0, 8);
+  tcase_add_loop_test(tc, model_random_graphs_nested, 0, 4);
   return s;
 }
 

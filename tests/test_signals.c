@@ -492,6 +492,85 @@ START_TEST(cutoff_then_direct_read) {
 }
 END_TEST
 
+/* Reading the same node several times in one run makes one edge. */
+typedef struct rep {
+  volt_node *s;
+  int runs;
+} rep;
+
+static void rep_fn(void *ud) {
+  rep *r = ud;
+  r->runs++;
+  for (int i = 0; i < 3; i++) (void)volt_get(r->s);
+}
+
+START_TEST(repeated_reads_one_edge) {
+  h_env e;
+  rep r = {0};
+
+  ENV_OPEN(e);
+  r.s = volt_signal(e.rt, volt_int(0), NULL);
+  ck_assert_ptr_nonnull(volt_effect(e.rt, rep_fn, &r));
+  ck_assert_uint_eq(h_stats(e.rt).edges, 1);
+  ck_assert_int_eq(volt_set(r.s, volt_int(1)), 0);
+  ck_assert_int_eq(r.runs, 2);
+  ck_assert_uint_eq(h_stats(e.rt).edges, 1);
+  h_env_close(&e);
+}
+END_TEST
+
+/* Thousands of effects on one signal (and on a computed of it): each runs
+ * once per write. */
+#define FAN 5000
+
+typedef struct fan {
+  volt_node *s, *c;
+  int runs[FAN];
+  int bad;
+} fan;
+
+typedef struct fanref {
+  fan *f;
+  int i;
+} fanref;
+
+static void fan_fn(void *ud) {
+  fanref *r = ud;
+  int64_t a = volt_as_int(volt_get(r->f->s)), b = volt_as_int(volt_get(r->f->c));
+  if (b != a + 1) r->f->bad++;
+  r->f->runs[r->i]++;
+}
+static volt_val fan_c(void *ud) { return volt_int(volt_as_int(volt_get(ud)) + 1); }
+
+START_TEST(many_subscribers) {
+  h_env e;
+  fan *f = calloc(1, sizeof *f);
+  fanref *refs = calloc(FAN, sizeof *refs);
+  volt_stats_t s0, s1;
+
+  ck_assert_ptr_nonnull(f);
+  ck_assert_ptr_nonnull(refs);
+  ENV_OPEN(e);
+  f->s = volt_signal(e.rt, volt_int(0), NULL);
+  f->c = volt_computed(e.rt, fan_c, f->s, NULL);
+  for (int i = 0; i < FAN; i++) {
+    refs[i].f = f;
+    refs[i].i = i;
+    ck_assert_ptr_nonnull(volt_effect(e.rt, fan_fn, &refs[i]));
+  }
+  s0 = h_stats(e.rt);
+  ck_assert_uint_eq(s0.edges, 2 * FAN + 1);
+  ck_assert_int_eq(volt_set(f->s, volt_int(1)), 0);
+  s1 = h_stats(e.rt);
+  ck_assert_uint_eq(s1.effect_runs, s0.effect_runs + FAN);
+  for (int i = 0; i < FAN; i++) ck_assert_int_eq(f->runs[i], 2);
+  ck_assert_int_eq(f->bad, 0);
+  h_env_close(&e);
+  free(refs);
+  free(f);
+}
+END_TEST
+
 typedef struct eqx {
   int calls;
   int bad_ud;
@@ -2472,6 +2551,8 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, conditional_dependency_cleanup, 0, 2);
   tcase_add_loop_test(tc, equality_cutoff, 0, 2);
   tcase_add_loop_test(tc, cutoff_then_direct_read, 0, 2);
+  tcase_add_loop_test(tc, repeated_reads_one_edge, 0, 2);
+  tcase_add_loop_test(tc, many_subscribers, 0, 2);
   tcase_add_loop_test(tc, custom_equals, 0, 2);
   tcase_add_loop_test(tc, lazy_computeds, 0, 2);
   tcase_add_loop_test(tc, batch_revert_notifies_nobody, 0, 2);

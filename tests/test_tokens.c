@@ -118,6 +118,8 @@ static void order_hook(volt_node *tok, unsigned what, volt_ack ack, void *ud) {
  * §6 transitions, flags 0
  * ------------------------------------------------------------------------ */
 
+static void noop(void *ud) { (void)ud; }
+
 START_TEST(token_initial_state) {
   h_env e;
   volt_node *ev, *tok;
@@ -135,6 +137,10 @@ START_TEST(token_initial_state) {
   ck_assert_ptr_null(volt_token(e.rt, NULL, 0, NULL));
   ck_assert_ptr_null(volt_token(NULL, ev, 0, NULL));
   ck_assert_ptr_null(volt_token(e.rt, ev, 0x100, NULL));
+  {
+    volt_node *sc = volt_scope(e.rt, noop, NULL);
+    ck_assert_ptr_null(volt_token(e.rt, sc, 0, NULL));
+  }
   ck_assert_int_eq(volt_token_status(ev), VOLT_EINVAL);
   ck_assert_int_eq(volt_token_status(NULL), VOLT_EINVAL);
   ck_assert(volt_ack_is_none(volt_token_ack(ev)));

@@ -244,7 +244,10 @@ volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
   volt__core *c = VOLT__CORE(rt);
   if (!volt__on_loop(c) || c->closing) return NULL;
   if (flags & ~(VOLT_TOKEN_CYCLIC | VOLT_TOKEN_STAMPED | VOLT_TOKEN_REARM)) return NULL;
-  if (VOLT__KIND(source) == VOLT__K_FREE || (source->flags & VOLT__F_DISPOSED)) return NULL;
+  unsigned sk = VOLT__KIND(source);
+  if (sk == VOLT__K_FREE || sk == VOLT__K_EFFECT || sk == VOLT__K_SCOPE || sk == VOLT__K_WATCHER ||
+      (source->flags & VOLT__F_DISPOSED))
+    return NULL; /* no value to follow */
   if (!volt__tokens_get(c)) return NULL;
   c->ops[VOLT__K_TOKEN] = &token_ops;
 

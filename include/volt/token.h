@@ -76,8 +76,8 @@ typedef struct volt_token_opts {
  * does: there is no current occurrence). The token belongs to the current
  * owner (effect or scope), like any node; disposing it makes its ack stale.
  * Its value (volt_get) is its status as a VOLT_INT. NULL on bad arguments
- * (NULL, a source of another runtime, unknown flags), allocation failure or
- * wrong thread. */
+ * (NULL, a source of another runtime or without a value: an effect or
+ * scope; unknown flags), allocation failure or wrong thread. */
 VOLT_EXTERN volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
                                   const volt_token_opts *opts);
 
