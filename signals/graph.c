@@ -457,15 +457,21 @@ static bool update_computed(volt__core *c, volt_node *n) {
         return false;
       }
     }
+    /* A computed owns what its function creates (and its cleanups): they go
+     * before it re-runs and when it is disposed. */
+    if (n->ext) volt__reset_owner(c, n);
     volt__frame fr = {n, c->version++, false, c->frame};
+    volt_node *owner = c->owner;
     n->deps_tail = 0;
     n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
     c->frame = &fr;
+    c->owner = n;
     c->computing++;
     c->running++;
     volt_val v = n->u.f.fn.compute(n->u.f.ud);
     c->running--;
     c->computing--;
+    c->owner = owner;
     c->frame = fr.prev;
     n->flags &= ~VOLT__F_RUNNING;
     uint32_t tail = n->deps_tail;
