@@ -681,6 +681,12 @@ int volt_set(volt_node *n, volt_val v) {
   }
   n->u.pending = v;
   n->flags = f | VOLT__F_DIRTY;
+  if (!n->subs) {
+    /* Nobody to notify: settle now, so the replaced value is released at
+     * once (through the flush's release step) rather than at the next read. */
+    volt__settle_signal(c, n);
+    return volt__maybe_flush(c);
+  }
   volt__propagate_from(c, n, VOLT__F_PENDING);
   return volt__maybe_flush(c);
 }

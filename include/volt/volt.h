@@ -10,9 +10,9 @@
  * VOLT_ETHREAD (constructors return NULL, volt_get/volt_peek return a
  * VOLT_ERR value with that code) and changes nothing.
  *
- * Ownership: nodes belong to the owner (effect or scope) that was running
- * when they were created, or to the runtime; volt_dispose frees a node and
- * everything it owns. The user never frees a node with free().
+ * Ownership: nodes belong to the owner (effect, scope or computed) that was
+ * running when they were created, or to the runtime; volt_dispose frees a
+ * node and everything it owns. The user never frees a node with free().
  */
 #ifndef VOLT_VOLT_H
 #define VOLT_VOLT_H
@@ -137,7 +137,8 @@ VOLT_EXTERN volt_node *volt_signal(volt_rt *rt, volt_val init, const volt_opts *
 
 /* A lazy, cached derived value: fn(ud) runs when the node is read or
  * observed and a dependency really changed. fn's reads are tracked. The
- * result's ownership moves to the node. NULL on failure. */
+ * result's ownership moves to the node. Like an effect, it owns what fn
+ * creates (and its cleanups): disposed before it re-runs. NULL on failure. */
 VOLT_EXTERN volt_node *volt_computed(volt_rt *rt, volt_val (*fn)(void *ud), void *ud,
                                      const volt_opts *opts);
 
@@ -179,9 +180,9 @@ VOLT_EXTERN int volt_unwatch(volt_watcher *w);
  * everything fn creates belongs to it until volt_dispose(scope). */
 VOLT_EXTERN volt_node *volt_scope(volt_rt *rt, void (*fn)(void *ud), void *ud);
 
-/* Registers fn(ud) on the current owner (the running effect or scope, or
- * the runtime outside any): it runs before the owner re-runs and when it is
- * disposed, last registered first. 0, VOLT_ENOMEM, VOLT_ETHREAD. */
+/* Registers fn(ud) on the current owner (the running effect, computed or
+ * scope, or the runtime outside any): it runs before the owner re-runs and
+ * when it is disposed, last registered first. 0, VOLT_ENOMEM, VOLT_ETHREAD. */
 VOLT_EXTERN int volt_on_cleanup(volt_rt *rt, void (*fn)(void *ud), void *ud);
 
 /* Disposes n and everything it owns (children last-created first, then
