@@ -604,6 +604,24 @@ void volt__refresh(volt__core *c, volt_node *n) {
 
 /* ---- public reads and writes ------------------------------------------------------- */
 
+/* Tracking with the two common cases inlined: the same dependency as the
+ * last read, or the next one of the previous run. */
+static inline void track_inline(volt__core *c, volt_node *n) {
+  volt__frame *fr = c->frame;
+  if (!fr) return;
+  volt_node *sub = fr->node;
+  uint32_t t = sub->deps_tail;
+  volt__edge *edges = c->edges;
+  if (t && edges[t].dep == n) return;
+  uint32_t nx = t ? edges[t].next_dep : sub->deps;
+  if (nx && edges[nx].dep == n) {
+    edges[nx].version = fr->version;
+    sub->deps_tail = nx;
+  } else {
+    volt__track(c, n);
+  }
+}
+
 __attribute__((noinline)) static volt_val read_node(volt_node *n, bool tracked) {
   if (!n) return volt_err(VOLT_EINVAL, "NULL node");
   volt__core *c = VOLT__CORE(n->rt);
@@ -615,7 +633,7 @@ __attribute__((noinline)) static volt_val read_node(volt_node *n, bool tracked) 
     return volt_err(VOLT_ECYCLE, "cycle: a computed read itself");
   if (c->resync && !c->running) volt__resync(c);
   volt__refresh(c, n);
-  if (tracked && c->frame) volt__track(c, n);
+  if (tracked) track_inline(c, n);
   /* Outside any flush, with nothing queued that could still report them,
    * replaced values are released before the read returns. */
   if (c->graves_len && !c->flushing && !c->running && !c->queue_len) volt__drain_graves(c);
@@ -631,23 +649,7 @@ volt_val volt_get(volt_node *n) {
     if ((f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED |
               VOLT__F_HAS_VALUE)) == VOLT__F_HAS_VALUE &&
         volt__on_loop(c) && !c->resync) {
-      volt__frame *fr = c->frame;
-      if (fr) {
-        /* Inline the two common tracking cases: the same dependency as the
-         * last read, or the next one of the previous run. */
-        volt_node *sub = fr->node;
-        uint32_t t = sub->deps_tail;
-        volt__edge *edges = c->edges;
-        if (!t || edges[t].dep != n) {
-          uint32_t nx = t ? edges[t].next_dep : sub->deps;
-          if (nx && edges[nx].dep == n) {
-            edges[nx].version = fr->version;
-            sub->deps_tail = nx;
-          } else {
-            volt__track(c, n);
-          }
-        }
-      }
+      track_inline(c, n);
       return n->value;
     }
   }
