@@ -35,6 +35,8 @@ void bench_emit(const char *name, double ms, const char *check);
 extern const char *volatile bench_current;
 /* Gives the calling thread an alternate signal stack for the crash handler. */
 void bench_altstack(void);
+/* Takes it back (before the thread ends). */
+void bench_altstack_free(void);
 
 /* ---- time and helpers --------------------------------------------------- */
 

@@ -208,6 +208,7 @@ static void *depth_thread(void *arg) {
     bench_rt_close(rt);
     if (strcmp(check, "ok") != 0) *bad = 1;
   }
+  bench_altstack_free();
   return NULL;
 }
 

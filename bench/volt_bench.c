@@ -143,11 +143,23 @@ static void crash_handler(int sig, siginfo_t *si, void *ctx) {
   _exit(3);
 }
 
+static _Thread_local char *altstack_mem;
+
+void bench_altstack_free(void) {
+  if (!altstack_mem) return;
+  stack_t ss;
+  memset(&ss, 0, sizeof ss);
+  ss.ss_flags = SS_DISABLE;
+  sigaltstack(&ss, NULL);
+  free(altstack_mem);
+  altstack_mem = NULL;
+}
+
 void bench_altstack(void) {
-  static _Thread_local char *mem;
+  char *mem = altstack_mem;
   if (mem) return;
   size_t size = 1u << 16;
-  mem = malloc(size);
+  mem = altstack_mem = malloc(size);
   if (!mem) return;
   stack_t ss;
   memset(&ss, 0, sizeof ss);

@@ -113,11 +113,12 @@ volt_node *volt__node_alloc(volt__core *c) {
   return n;
 }
 
+/* Returns a disposed node's slot to the free list (live_nodes was already
+ * decremented when it was disposed). */
 void volt__node_release_slot(volt__core *c, volt_node *n) {
   n->flags = VOLT__K_FREE;
   n->u.f.fn.any = c->free_nodes;
   c->free_nodes = n;
-  c->live_nodes--;
 }
 
 /* ---- edges -------------------------------------------------------------------- */

@@ -197,7 +197,12 @@ int volt__maybe_flush(volt__core *c) {
   }
   if (c->batch || c->closing) return 0;
   if (c->deferred) {
-    if ((c->queue_len || c->graves_len || c->resync) && c->schedule) c->schedule((volt_rt *)c);
+    /* With nothing queued that could still report them, replaced values
+     * are released now rather than at the next flush. */
+    if (c->graves_len && !c->queue_len) volt__drain_graves(c);
+    if (c->limbo_len) volt__drain_limbo(c);
+    if ((c->queue_len || c->graves_len || c->resync || c->defer_len) && c->schedule)
+      c->schedule((volt_rt *)c);
     return 0;
   }
   if (!c->queue_len && !c->graves_len && !c->limbo_len && !c->resync) return 0;

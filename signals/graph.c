@@ -636,7 +636,10 @@ __attribute__((noinline)) static volt_val read_node(volt_node *n, bool tracked) 
   if (tracked) track_inline(c, n);
   /* Outside any flush, with nothing queued that could still report them,
    * replaced values are released before the read returns. */
-  if (c->graves_len && !c->flushing && !c->running && !c->queue_len) volt__drain_graves(c);
+  if (!c->flushing && !c->running) {
+    if (c->graves_len && !c->queue_len) volt__drain_graves(c);
+    if (c->limbo_len) volt__drain_limbo(c);
+  }
   if (k == VOLT__K_COMPUTED && !(n->flags & VOLT__F_HAS_VALUE)) return volt_nil();
   return n->value;
 }

@@ -41,6 +41,7 @@ volt_node *volt__node_new(volt__core *c, unsigned kind, const volt_opts *opts) {
 fail:
   volt__ext_release(c, n);
   volt__node_release_slot(c, n);
+  c->live_nodes--;
   return NULL;
 }
 
@@ -110,12 +111,12 @@ void volt__finish_dispose(volt__core *c, volt_node *n) {
   detach_from_owner(c, n);
   volt__ext_release(c, n);
   n->flags = (n->flags & VOLT__K_MASK) | VOLT__F_DISPOSED | (n->flags & VOLT__F_QUEUED);
+  c->live_nodes--;
   if (c->flushing || c->running || (n->flags & VOLT__F_QUEUED)) {
     if (c->limbo_len == c->limbo_cap &&
         volt__grow(c, (void **)&c->limbo, &c->limbo_cap, c->limbo_len + 1, sizeof(volt_node *))) {
-      /* Cannot wait: the slot leaks until the runtime closes (it stays marked
-       * disposed, so nothing uses it). */
-      c->live_nodes--;
+      /* Cannot wait: the slot stays out of use until the runtime closes (it
+       * stays marked disposed, so nothing uses it). */
       return;
     }
     c->limbo[c->limbo_len++] = n;

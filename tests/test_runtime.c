@@ -497,6 +497,71 @@ START_TEST(close_with_flush_pending) {
 }
 END_TEST
 
+/* Between volt_rt_close and on_closed (guide §17.17): constructors return
+ * NULL, volt_flush returns 0, volt_rt_loop still answers. */
+START_TEST(closing_window) {
+  h_env e;
+  volt_node *s;
+
+  h_env_open(&e, _i ? H_DEFERRED : H_LOOP, NULL);
+  s = volt_signal(e.rt, volt_int(0), NULL);
+  ck_assert_ptr_nonnull(s);
+  volt_rt_close(e.rt, h_count_closed, &e.closed);
+  ck_assert_int_eq(e.closed, 0);
+  ck_assert_ptr_null(volt_signal(e.rt, volt_int(1), NULL));
+  ck_assert_int_eq(volt_flush(e.rt), 0);
+  ck_assert_ptr_eq(volt_rt_loop(e.rt), &e.loop);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(e.closed, 1);
+  ck_assert_int_eq(uv_loop_close(&e.loop), 0);
+  ck_assert_uint_eq(e.alloc.live_bytes, 0);
+}
+END_TEST
+
+/* Deferred: a write to a signal nobody observes settles at once, and the
+ * PTR it replaced is released before volt_set returns (guide §17.22). */
+START_TEST(deferred_unobserved_write_settles) {
+  h_env e;
+  h_pool pool;
+  volt_opts o;
+  volt_node *s;
+
+  h_pool_init(&pool);
+  memset(&o, 0, sizeof o);
+  o.release = h_box_release;
+  o.ud = &pool;
+  h_env_open(&e, H_DEFERRED, NULL);
+  s = volt_signal(e.rt, volt_ptr(h_box_new(&pool, 1)), &o);
+  ck_assert_int_eq(volt_set(s, volt_ptr(h_box_new(&pool, 2))), 0);
+  ck_assert_int_eq(pool.box[0].released, 1);
+  ck_assert_int_eq(((h_box *)volt_as_ptr(volt_peek(s)))->v, 2);
+  h_env_close(&e);
+  ck_assert_int_eq(h_pool_unreleased(&pool), 0);
+  ck_assert_int_eq(h_pool_overreleased(&pool), 0);
+}
+END_TEST
+
+/* Deferred: a write made before uv_run is flushed by that uv_run, even when
+ * nothing else keeps the loop alive (guide §17.23), and uv_run returns. */
+START_TEST(deferred_pending_flush_runs_in_next_uv_run) {
+  h_env e;
+  eff1 r = {0};
+  volt_node *s;
+
+  h_env_open(&e, H_DEFERRED, NULL);
+  s = volt_signal(e.rt, volt_int(0), NULL);
+  r.src = s;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &r));
+  ck_assert_int_eq(volt_set(s, volt_int(1)), 0);
+  ck_assert_int_eq(r.runs, 1);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(r.runs, 2);
+  ck_assert_int_eq(uv_run(&e.loop, UV_RUN_DEFAULT), 0); /* idle again */
+  ck_assert_int_eq(r.runs, 2);
+  h_env_close(&e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * An effect driven by a uv timer
  * ------------------------------------------------------------------------ */
@@ -723,6 +788,9 @@ static Suite *runtime_suite(void) {
   tcase_add_test(tc, deferred_write_loop_reports_eloop);
   tcase_add_test(tc, deferred_flush_after_poll_phase_write);
   tcase_add_test(tc, close_with_flush_pending);
+  tcase_add_loop_test(tc, closing_window, 0, 2);
+  tcase_add_test(tc, deferred_unobserved_write_settles);
+  tcase_add_test(tc, deferred_pending_flush_runs_in_next_uv_run);
   tcase_add_loop_test(tc, timer_driven_effect, 0, 2);
 
   tc = h_tcase(s, "threads");

@@ -1180,6 +1180,215 @@ START_TEST(batch_and_flush_inside_effect) {
 }
 END_TEST
 
+/* A computed owns what its fn creates and the cleanups it registers: they
+ * go before it re-runs and when it is disposed (volt.h). */
+typedef struct cown {
+  volt_node *s;
+  h_log lg;
+  int runs;
+} cown;
+
+static void cown_cleanup(void *ud) {
+  cown *c = ud;
+  h_log_push(&c->lg, -c->runs);
+}
+static volt_val cown_fn(void *ud) {
+  cown *c = ud;
+  volt_rt *rt = volt_node_rt(c->s);
+  int64_t v = volt_as_int(volt_get(c->s));
+  c->runs++;
+  h_log_push(&c->lg, c->runs);
+  if (volt_on_cleanup(rt, cown_cleanup, c) != 0) h_log_push(&c->lg, 999);
+  (void)volt_signal(rt, volt_int(v), NULL); /* owned by the computed */
+  return volt_int(v * 2);
+}
+
+START_TEST(computed_owns_children_and_cleanups) {
+  h_env e;
+  cown c;
+  volt_node *n;
+  size_t live0;
+
+  memset(&c, 0, sizeof c);
+  ENV_OPEN(e);
+  c.s = volt_signal(e.rt, volt_int(1), NULL);
+  n = volt_computed(e.rt, cown_fn, &c, NULL);
+  ck_assert_ptr_nonnull(n);
+  live0 = h_stats(e.rt).live_nodes;
+  ck_assert_int_eq(h_int(volt_get(n)), 2);
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 + 1);
+  ck_assert_int_eq(volt_set(c.s, volt_int(2)), 0);
+  ck_assert_int_eq(h_int(volt_get(n)), 4);
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 + 1); /* the old child went */
+  {
+    int want[] = {1, -1, 2};
+    h_log_expect(&c.lg, 3, want);
+  }
+  volt_dispose(n);
+  {
+    int want[] = {1, -1, 2, -2};
+    h_log_expect(&c.lg, 4, want);
+  }
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 - 1);
+  h_env_close(&e);
+  ck_assert_int_eq(c.lg.n, 4);
+}
+END_TEST
+
+/* Cleanups run untracked and outside any owner (guide §17.11): a read in
+ * a cleanup is no dependency, a node it creates belongs to the runtime. */
+typedef struct clu {
+  volt_node *s, *t, *made;
+  int runs;
+} clu;
+
+static void clu_cleanup(void *ud) {
+  clu *c = ud;
+  (void)volt_get(c->t);
+  if (!c->made) c->made = volt_signal(volt_node_rt(c->s), volt_int(7), NULL);
+}
+static void clu_eff(void *ud) {
+  clu *c = ud;
+  c->runs++;
+  (void)volt_get(c->s);
+  volt_on_cleanup(volt_node_rt(c->s), clu_cleanup, c);
+}
+
+START_TEST(cleanups_untracked_and_unowned) {
+  h_env e;
+  clu c;
+  volt_node *eff;
+
+  memset(&c, 0, sizeof c);
+  ENV_OPEN(e);
+  c.s = volt_signal(e.rt, volt_int(0), NULL);
+  c.t = volt_signal(e.rt, volt_int(0), NULL);
+  eff = volt_effect(e.rt, clu_eff, &c);
+  ck_assert_int_eq(volt_set(c.s, volt_int(1)), 0); /* cleanup runs, reads t */
+  ck_assert_int_eq(c.runs, 2);
+  ck_assert_ptr_nonnull(c.made);
+  ck_assert_int_eq(volt_set(c.t, volt_int(1)), 0); /* not a dependency */
+  ck_assert_int_eq(c.runs, 2);
+  ck_assert_int_eq(volt_set(c.s, volt_int(2)), 0); /* the re-run keeps c.made */
+  volt_dispose(eff);
+  ck_assert_int_eq(h_int(volt_peek(c.made)), 7); /* owned by the runtime */
+  h_env_close(&e);
+}
+END_TEST
+
+/* Disposing a node does not notify its subscribers (guide §17.13). */
+START_TEST(dispose_does_not_notify) {
+  h_env e;
+  volt_node *s, *t;
+  eff1 r = {0}, q = {0};
+  wrec w = {0};
+
+  ENV_OPEN(e);
+  s = volt_signal(e.rt, volt_int(1), NULL);
+  t = volt_signal(e.rt, volt_int(2), NULL);
+  r.src = s;
+  q.src = t;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &r));
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &q));
+  ck_assert_ptr_nonnull(volt_watch(t, wrec_cb, &w));
+  volt_dispose(s);
+  ck_assert_int_eq(volt_flush(e.rt), 0);
+  ck_assert_int_eq(r.runs, 1);
+  ck_assert_int_eq(volt_set(t, volt_int(3)), 0); /* the rest works on */
+  ck_assert_int_eq(q.runs, 2);
+  ck_assert_int_eq(w.calls, 1);
+  ck_assert_int_eq(r.runs, 1);
+  ck_assert_uint_eq(h_stats(e.rt).edges, 2); /* q -> t, watcher -> t */
+  h_env_close(&e);
+}
+END_TEST
+
+/* A read of another runtime's node inside an effect is untracked (guide
+ * §17.14): edges never cross runtimes. */
+START_TEST(cross_runtime_read_untracked) {
+  h_env e1, e2;
+  volt_node *other;
+  eff1 r = {0};
+
+  ENV_OPEN(e1);
+  h_env_open(&e2, H_LOOPLESS, NULL);
+  other = volt_signal(e2.rt, volt_int(5), NULL);
+  r.src = other;
+  ck_assert_ptr_nonnull(volt_effect(e1.rt, eff1_fn, &r));
+  ck_assert_int_eq(h_int(r.seen), 5);
+  ck_assert_int_eq(volt_set(other, volt_int(6)), 0);
+  ck_assert_int_eq(r.runs, 1);
+  ck_assert_uint_eq(h_stats(e1.rt).edges, 0);
+  ck_assert_uint_eq(h_stats(e2.rt).edges, 0);
+  h_env_close(&e2);
+  h_env_close(&e1);
+}
+END_TEST
+
+/* A watcher that writes starts another round of the same flush (guide
+ * §17.15). */
+typedef struct wwr {
+  volt_node *t;
+  int calls;
+} wwr;
+
+static void wwr_cb(volt_node *n, volt_val old, volt_val now, void *ud) {
+  wwr *w = ud;
+  (void)n;
+  (void)old;
+  w->calls++;
+  volt_set(w->t, volt_int(volt_as_int(now) * 10));
+}
+
+START_TEST(watcher_write_same_flush) {
+  h_env e;
+  volt_node *s;
+  wwr w = {0};
+  eff1 r = {0};
+  volt_stats_t s0, s1;
+
+  ENV_OPEN(e);
+  s = volt_signal(e.rt, volt_int(0), NULL);
+  w.t = volt_signal(e.rt, volt_int(0), NULL);
+  r.src = w.t;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &r));
+  ck_assert_ptr_nonnull(volt_watch(s, wwr_cb, &w));
+  s0 = h_stats(e.rt);
+  ck_assert_int_eq(volt_set(s, volt_int(4)), 0);
+  s1 = h_stats(e.rt);
+  ck_assert_int_eq(w.calls, 1);
+  ck_assert_int_eq(r.runs, 2);
+  ck_assert_int_eq(h_int(r.seen), 40);
+  ck_assert_uint_eq(s1.flushes, s0.flushes + 1);
+  h_env_close(&e);
+}
+END_TEST
+
+/* volt_flush runs a flush even inside an open batch (guide §17.16). */
+START_TEST(flush_inside_open_batch) {
+  h_env e;
+  volt_node *s;
+  eff1 r = {0};
+
+  ENV_OPEN(e);
+  s = volt_signal(e.rt, volt_int(0), NULL);
+  r.src = s;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &r));
+  ck_assert_int_eq(volt_batch_begin(e.rt), 0);
+  ck_assert_int_eq(volt_set(s, volt_int(1)), 0);
+  ck_assert_int_eq(r.runs, 1);
+  ck_assert_int_eq(volt_flush(e.rt), 0);
+  ck_assert_int_eq(r.runs, 2);
+  ck_assert_int_eq(h_int(r.seen), 1);
+  ck_assert_int_eq(volt_set(s, volt_int(2)), 0);
+  ck_assert_int_eq(r.runs, 2); /* still batched */
+  ck_assert_int_eq(volt_batch_end(e.rt), 0);
+  ck_assert_int_eq(r.runs, 3);
+  ck_assert_int_eq(volt_batch_end(e.rt), VOLT_EINVAL);
+  h_env_close(&e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * Errors: cycles, writes in computeds, write loops
  * ------------------------------------------------------------------------ */
@@ -2568,6 +2777,12 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, batch_and_flush_inside_effect, 0, 2);
   tcase_add_loop_test(tc, parent_effects_before_children, 0, 2);
   tcase_add_loop_test(tc, scope_disposes_subtree, 0, 2);
+  tcase_add_loop_test(tc, computed_owns_children_and_cleanups, 0, 2);
+  tcase_add_loop_test(tc, cleanups_untracked_and_unowned, 0, 2);
+  tcase_add_loop_test(tc, dispose_does_not_notify, 0, 2);
+  tcase_add_loop_test(tc, cross_runtime_read_untracked, 0, 2);
+  tcase_add_loop_test(tc, watcher_write_same_flush, 0, 2);
+  tcase_add_loop_test(tc, flush_inside_open_batch, 0, 2);
 
   tc = h_tcase(s, "errors");
   tcase_add_loop_test(tc, cycle_direct, 0, 2);
