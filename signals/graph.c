@@ -459,7 +459,7 @@ static bool update_computed(volt__core *c, volt_node *n) {
     }
     /* A computed owns what its function creates (and its cleanups): they go
      * before it re-runs and when it is disposed. */
-    if (n->ext) volt__reset_owner(c, n);
+    if (n->flags & VOLT__F_OWNS) volt__reset_owner(c, n);
     volt__frame fr = {n, c->version++, false, c->frame};
     volt_node *owner = c->owner;
     n->deps_tail = 0;

@@ -30,6 +30,7 @@ volt_node *volt__node_new(volt__core *c, unsigned kind, const volt_opts *opts) {
     if (!x) goto fail;
     px = volt__ext_of(c, c->owner);
     x->owner = c->owner;
+    c->owner->flags |= VOLT__F_OWNS;
     x->prev_sib = px->last_child;
     if (px->last_child)
       volt__ext_of(c, px->last_child)->next_sib = n;
@@ -171,6 +172,8 @@ static void dispose_walk(volt__core *c, volt_node *root) {
 
 /* Before an effect re-runs: its children go, then its cleanups run. */
 void volt__reset_owner(volt__core *c, volt_node *n) {
+  if (!(n->flags & VOLT__F_OWNS)) return;
+  n->flags &= ~VOLT__F_OWNS; /* set again by whatever the next run creates */
   volt__ext *x = volt__ext_of(c, n);
   if (!x) return;
   while ((x = volt__ext_of(c, n)) && x->last_child) {
@@ -237,6 +240,7 @@ int volt_on_cleanup(volt_rt *rt, void (*fn)(void *ud), void *ud) {
     }
     cl->next = x->cleanups;
     x->cleanups = cl;
+    c->owner->flags |= VOLT__F_OWNS;
   } else {
     cl->next = c->root_cleanups;
     c->root_cleanups = cl;
