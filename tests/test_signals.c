@@ -1389,6 +1389,59 @@ START_TEST(flush_inside_open_batch) {
 }
 END_TEST
 
+/* An owner that has children or cleanups on some runs only: whatever a run
+ * made goes before the next one, whatever the run before it did. */
+typedef struct alt {
+  volt_node *s, *t;
+  int runs, kid_runs, cleanups, kids_alive;
+} alt;
+
+static void alt_kid_gone(void *ud) { ((alt *)ud)->kids_alive--; }
+static void alt_kid(void *ud) {
+  alt *a = ud;
+  a->kid_runs++;
+  (void)volt_get(a->t);
+  volt_on_cleanup(volt_node_rt(a->s), alt_kid_gone, a);
+  a->kids_alive++;
+}
+static void alt_cleanup(void *ud) { ((alt *)ud)->cleanups++; }
+static void alt_fn(void *ud) {
+  alt *a = ud;
+  int64_t v = volt_as_int(volt_get(a->s));
+  a->runs++;
+  if (v % 3 == 1) (void)volt_effect(volt_node_rt(a->s), alt_kid, a);
+  if (v % 3 == 2) volt_on_cleanup(volt_node_rt(a->s), alt_cleanup, a);
+}
+
+START_TEST(owner_with_children_on_some_runs) {
+  h_env e;
+  alt a;
+  volt_node *eff;
+
+  memset(&a, 0, sizeof a);
+  ENV_OPEN(e);
+  a.s = volt_signal(e.rt, volt_int(0), NULL);
+  a.t = volt_signal(e.rt, volt_int(0), NULL);
+  eff = volt_effect(e.rt, alt_fn, &a);
+  for (int64_t v = 1; v <= 9; v++) {
+    ck_assert_int_eq(volt_set(a.s, volt_int(v)), 0);
+    ck_assert_int_eq(a.runs, (int)v + 1);
+    /* a child lives only after a run with v % 3 == 1 */
+    ck_assert_int_eq(a.kids_alive, v % 3 == 1 ? 1 : 0);
+    /* a cleanup registered by a v % 3 == 2 run ran before the next run */
+    ck_assert_int_eq(a.cleanups, (int)(v / 3));
+    {
+      int kr = a.kid_runs;
+      ck_assert_int_eq(volt_set(a.t, volt_int(v)), 0);
+      ck_assert_int_eq(a.kid_runs, kr + (v % 3 == 1 ? 1 : 0));
+    }
+  }
+  volt_dispose(eff);
+  ck_assert_int_eq(a.kids_alive, 0);
+  h_env_close(&e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * Errors: cycles, writes in computeds, write loops
  * ------------------------------------------------------------------------ */
@@ -2778,6 +2831,7 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, parent_effects_before_children, 0, 2);
   tcase_add_loop_test(tc, scope_disposes_subtree, 0, 2);
   tcase_add_loop_test(tc, computed_owns_children_and_cleanups, 0, 2);
+  tcase_add_loop_test(tc, owner_with_children_on_some_runs, 0, 2);
   tcase_add_loop_test(tc, cleanups_untracked_and_unowned, 0, 2);
   tcase_add_loop_test(tc, dispose_does_not_notify, 0, 2);
   tcase_add_loop_test(tc, cross_runtime_read_untracked, 0, 2);
