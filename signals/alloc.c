@@ -104,7 +104,8 @@ volt_node *volt__node_alloc(volt__core *c) {
   }
   c->free_nodes = (volt_node *)n->u.f.fn.any;
   n->flags = 0;
-  n->deps = n->deps_tail = n->subs = n->subs_tail = 0;
+  n->deps = n->subs = 0;
+  n->owner = n->pos = 0;
   n->ext = 0;
   n->value = volt_nil();
   n->u.f.fn.any = NULL;

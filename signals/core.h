@@ -58,7 +58,7 @@ enum {
 typedef struct volt__edge {
   volt_node *dep;     /* the node read */
   volt_node *sub;     /* the node that read it */
-  uint32_t prev_sub;  /* dep's subscriber list */
+  uint32_t prev_sub;  /* dep's subscriber list (the head's is the tail) */
   uint32_t next_sub;
   uint32_t next_dep;  /* sub's dependency list; free-list link when unused */
   uint32_t version;   /* tracking run that last confirmed this edge */
@@ -66,9 +66,12 @@ typedef struct volt__edge {
 
 struct volt_node {
   uint32_t flags;
-  uint32_t deps, deps_tail; /* dependency list (edge indices) */
-  uint32_t subs, subs_tail; /* subscriber list (edge indices) */
-  uint32_t ext;             /* extension index, 0: none */
+  uint32_t deps;  /* dependency list (edge indices, singly linked) */
+  uint32_t subs;  /* subscriber list (edge indices, doubly linked and
+                     circular backwards: the head's prev_sub is the tail) */
+  uint32_t ext;   /* extension index, 0: none */
+  uint32_t owner; /* extension index of the owner, 0: the runtime */
+  uint32_t pos;   /* index in the owner's list of children */
   volt_val value;           /* current value */
   union {
     struct {
@@ -84,6 +87,9 @@ struct volt_node {
   } u;
   volt_rt *rt; /* set once per slab slot, never rewritten */
 };
+
+_Static_assert(sizeof(struct volt_node) == 64, "a node is one cache line");
+_Static_assert(sizeof(volt__edge) == 32, "an edge is half a cache line");
 
 typedef struct volt__cleanup {
   struct volt__cleanup *next;
@@ -130,7 +136,8 @@ typedef struct volt__grave {
 
 /* One tracking run on the C stack. */
 typedef struct volt__frame {
-  volt_node *node;  /* its deps_tail is the cursor of this run */
+  volt_node *node;
+  uint32_t tail;    /* cursor: the last dependency confirmed in this run */
   uint32_t version; /* edges confirmed in this run carry it */
   bool oom;         /* a dependency could not be recorded */
   struct volt__frame *prev;

@@ -169,22 +169,24 @@ static uint32_t new_edge(volt__core *c, volt_node *dep, volt_node *sub, uint32_t
   uint32_t e = volt__edge_alloc(c);
   if (!e) return 0;
   volt__edge *ed = E(e);
-  uint32_t st = dep->subs_tail;
+  uint32_t head = dep->subs;
   ed->dep = dep;
   ed->sub = sub;
   ed->version = version;
   ed->next_dep = next;
-  ed->prev_sub = st;
   ed->next_sub = 0;
   if (prev)
     E(prev)->next_dep = e;
   else
     sub->deps = e;
-  if (st) {
-    E(st)->next_sub = e;
-    dep->subs_tail = e;
+  if (head) {
+    uint32_t tail = E(head)->prev_sub;
+    E(tail)->next_sub = e;
+    ed->prev_sub = tail;
+    E(head)->prev_sub = e;
   } else {
-    dep->subs = dep->subs_tail = e;
+    ed->prev_sub = e;
+    dep->subs = e;
     if (dep->flags & VOLT__F_HOOKS) fire_hook(c, dep, true);
   }
   return e;
@@ -194,22 +196,23 @@ void volt__track(volt__core *c, volt_node *dep) {
   volt__frame *f = c->frame;
   if (!f) return; /* untracked context */
   volt_node *sub = f->node;
-  uint32_t prev = sub->deps_tail;
+  uint32_t prev = f->tail;
   if (prev && E(prev)->dep == dep) return;
   uint32_t next = prev ? E(prev)->next_dep : sub->deps;
   if (next && E(next)->dep == dep) {
     E(next)->version = f->version;
-    sub->deps_tail = next;
+    f->tail = next;
     return;
   }
-  uint32_t st = dep->subs_tail;
+  /* Read already in this run (its edge is dep's newest subscriber)? */
+  uint32_t st = dep->subs ? E(dep->subs)->prev_sub : 0;
   if (st && E(st)->version == f->version && E(st)->sub == sub) return;
   uint32_t e = new_edge(c, dep, sub, prev, next, f->version);
   if (!e) {
     f->oom = true;
     return;
   }
-  sub->deps_tail = e;
+  f->tail = e;
 }
 
 int volt__link(volt__core *c, volt_node *dep, volt_node *sub) {
@@ -217,7 +220,6 @@ int volt__link(volt__core *c, volt_node *dep, volt_node *sub) {
   while (tail && E(tail)->next_dep) tail = E(tail)->next_dep;
   uint32_t e = new_edge(c, dep, sub, tail, 0, 0);
   if (!e) return VOLT_ENOMEM;
-  sub->deps_tail = e;
   return 0;
 }
 
@@ -225,14 +227,18 @@ int volt__link(volt__core *c, volt_node *dep, volt_node *sub) {
 static void unlink_from_dep(volt__core *c, uint32_t e) {
   volt__edge *ed = E(e);
   volt_node *dep = ed->dep;
-  if (ed->next_sub)
-    E(ed->next_sub)->prev_sub = ed->prev_sub;
-  else
-    dep->subs_tail = ed->prev_sub;
-  if (ed->prev_sub)
-    E(ed->prev_sub)->next_sub = ed->next_sub;
-  else
+  uint32_t head = dep->subs;
+  if (e == head) {
+    /* The new head inherits the tail link (unless the list empties). */
     dep->subs = ed->next_sub;
+    if (ed->next_sub) E(ed->next_sub)->prev_sub = ed->prev_sub;
+  } else {
+    E(ed->prev_sub)->next_sub = ed->next_sub;
+    if (ed->next_sub)
+      E(ed->next_sub)->prev_sub = ed->prev_sub;
+    else
+      E(head)->prev_sub = ed->prev_sub; /* e was the tail */
+  }
   if (!dep->subs && (dep->flags & VOLT__F_HOOKS) && !(dep->flags & VOLT__F_DISPOSED))
     fire_hook(c, dep, false);
 }
@@ -250,7 +256,6 @@ void volt__trim_deps(volt__core *c, volt_node *n, uint32_t tail) {
     e = n->deps;
     n->deps = 0;
   }
-  n->deps_tail = tail;
   while (e) {
     uint32_t next = c->edges[e].next_dep;
     unlink_from_dep(c, e);
@@ -265,7 +270,7 @@ void volt__unlink_deps(volt__core *c, volt_node *sub) { volt__trim_deps(c, sub, 
  * notified. */
 void volt__unlink_subs(volt__core *c, volt_node *n) {
   uint32_t e = n->subs;
-  n->subs = n->subs_tail = 0;
+  n->subs = 0;
   while (e) {
     volt__edge *ed = E(e);
     uint32_t next = ed->next_sub;
@@ -281,7 +286,11 @@ void volt__unlink_subs(volt__core *c, volt_node *n) {
         E(prev)->next_dep = ed->next_dep;
       else
         sub->deps = ed->next_dep;
-      if (sub->deps_tail == e) sub->deps_tail = prev;
+      if (sub->flags & VOLT__F_RUNNING) {
+        /* Keep the running node's tracking cursor off the freed edge. */
+        for (volt__frame *f = c->frame; f; f = f->prev)
+          if (f->node == sub && f->tail == e) f->tail = prev;
+      }
     }
     volt__edge_free(c, e);
     e = next;
@@ -460,9 +469,8 @@ static bool update_computed(volt__core *c, volt_node *n) {
     /* A computed owns what its function creates (and its cleanups): they go
      * before it re-runs and when it is disposed. */
     if (n->flags & VOLT__F_OWNS) volt__reset_owner(c, n);
-    volt__frame fr = {n, c->version++, false, c->frame};
+    volt__frame fr = {n, 0, c->version++, false, c->frame};
     volt_node *owner = c->owner;
-    n->deps_tail = 0;
     n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
     c->frame = &fr;
     c->owner = n;
@@ -474,7 +482,7 @@ static bool update_computed(volt__core *c, volt_node *n) {
     c->owner = owner;
     c->frame = fr.prev;
     n->flags &= ~VOLT__F_RUNNING;
-    uint32_t tail = n->deps_tail;
+    uint32_t tail = fr.tail;
     if (tail ? c->edges[tail].next_dep != 0 : n->deps != 0) volt__trim_deps(c, n, tail);
     if (c->deferred_evals != aborts) {
       /* Something below was deferred: v was computed from placeholders. */
@@ -537,13 +545,13 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
         bool changed = update_dep(c, dep);
         edges = c->edges;
         if (changed) {
-          if (dep->subs != dep->subs_tail) volt__shallow_propagate(c, dep);
+          if (c->edges[dep->subs].next_sub) volt__shallow_propagate(c, dep);
           dirty = true;
           break;
         }
       } else if ((df & (VOLT__F_PENDING | VOLT__K_MASK)) == (VOLT__F_PENDING | VOLT__K_COMPUTED) &&
                  dep->deps) {
-        if (dep->subs != dep->subs_tail) {
+        if (edges[dep->subs].next_sub) { /* several subscribers: remember the way back */
           if (sp == c->stack_cap && volt__stack_reserve(c, sp + 1)) {
             c->sp = base;
             return true; /* cannot walk: recompute to be safe */
@@ -576,7 +584,7 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
         c->sp = sp;
         dirty = update_computed(c, cur);
         edges = c->edges;
-        if (dirty && cur->subs != cur->subs_tail) volt__shallow_propagate(c, cur);
+        if (dirty && cur->subs && c->edges[cur->subs].next_sub) volt__shallow_propagate(c, cur);
       } else {
         cur->flags &= ~VOLT__F_PENDING;
       }
@@ -609,14 +617,13 @@ void volt__refresh(volt__core *c, volt_node *n) {
 static inline void track_inline(volt__core *c, volt_node *n) {
   volt__frame *fr = c->frame;
   if (!fr) return;
-  volt_node *sub = fr->node;
-  uint32_t t = sub->deps_tail;
+  uint32_t t = fr->tail;
   volt__edge *edges = c->edges;
   if (t && edges[t].dep == n) return;
-  uint32_t nx = t ? edges[t].next_dep : sub->deps;
+  uint32_t nx = t ? edges[t].next_dep : fr->node->deps;
   if (nx && edges[nx].dep == n) {
     edges[nx].version = fr->version;
-    sub->deps_tail = nx;
+    fr->tail = nx;
   } else {
     volt__track(c, n);
   }
