@@ -204,6 +204,9 @@ void volt__ext_release(volt__core *c, volt_node *n) {
   volt__ext *x = ext_at(c, n->ext);
   volt__strfree(c, x->name);
   x->name = NULL;
+  volt__free(c, x->kids, (size_t)x->kids_cap * sizeof(volt_node *));
+  x->kids = NULL;
+  x->nkids = x->kids_cap = x->ndead = 0;
   x->node = NULL;
   x->next_free = c->free_ext;
   c->free_ext = n->ext;
@@ -226,7 +229,11 @@ void volt__core_free(volt__core *c) {
   if (c->edges_raw) volt__free(c, c->edges_raw, (size_t)c->edges_cap * sizeof(volt__edge) + 64);
   c->edges_raw = NULL;
   for (uint32_t i = 0; i < c->ext_nchunks; i++) {
-    for (uint32_t j = 0; j < VOLT__EXT_CHUNK; j++) volt__strfree(c, c->ext_chunks[i][j].name);
+    for (uint32_t j = 0; j < VOLT__EXT_CHUNK; j++) {
+      volt__ext *x = &c->ext_chunks[i][j];
+      volt__strfree(c, x->name);
+      volt__free(c, x->kids, (size_t)x->kids_cap * sizeof(volt_node *));
+    }
     volt__free(c, c->ext_chunks[i], VOLT__EXT_CHUNK * sizeof(volt__ext));
   }
   volt__free(c, c->ext_chunks, c->ext_nchunks * sizeof(void *));

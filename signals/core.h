@@ -112,9 +112,8 @@ typedef struct volt__kind_ops {
 
 typedef struct volt__ext {
   volt_node *node;
-  volt_node *owner;                 /* effect or scope that owns the node */
-  volt_node *first_child, *last_child;
-  volt_node *prev_sib, *next_sib;
+  volt_node **kids;                 /* children, oldest first; NULL: disposed */
+  uint32_t nkids, kids_cap, ndead;
   volt__cleanup *cleanups;          /* LIFO */
   char *name;
   bool (*equals)(volt_val a, volt_val b, void *ud);

@@ -52,9 +52,9 @@ int volt_dump_dot(volt_rt *rt, FILE *f) {
       bad |= fprintf(f, "  n%p [shape=%s, label=\"", (void *)n, shape) < 0;
       if (x && x->name) bad |= put_escaped(f, x->name) < 0 || fputc(' ', f) == EOF;
       bad |= fprintf(f, "(%s)\"];\n", kind) < 0;
-      if (x && x->owner)
-        bad |= fprintf(f, "  n%p -> n%p [style=dotted, arrowhead=none];\n", (void *)x->owner,
-                       (void *)n) < 0;
+      if (n->owner)
+        bad |= fprintf(f, "  n%p -> n%p [style=dotted, arrowhead=none];\n",
+                       (void *)volt__owner_of(c, n), (void *)n) < 0;
     }
   }
   for (uint32_t s = 0; s < c->nslabs && !bad; s++) {

@@ -59,10 +59,6 @@ void volt__run_effect(volt__core *c, volt_node *n) {
   if (n->flags & VOLT__F_DISPOSED) volt__finish_dispose(c, n);
 }
 
-static volt_node *owner_of(volt__core *c, volt_node *n) {
-  volt__ext *x = volt__ext_of(c, n);
-  return x ? x->owner : NULL;
-}
 
 /* Runs one queued node if it is still stale. */
 static void process(volt__core *c, volt_node *n) {
@@ -94,7 +90,7 @@ static void run_queued(volt__core *c, volt_node *n) {
   for (;;) {
     if (n->flags & VOLT__F_DISPOSED) return;
     volt_node *top = NULL;
-    for (volt_node *a = owner_of(c, n); a; a = owner_of(c, a))
+    for (volt_node *a = volt__owner_of(c, n); a; a = volt__owner_of(c, a))
       if (a->flags & VOLT__F_QUEUED) top = a;
     if (!top) break;
     top->flags &= ~VOLT__F_QUEUED;

@@ -17,6 +17,11 @@ static inline volt__ext *volt__ext_inline(volt__core *c, const volt_node *n) {
   return i ? &c->ext_chunks[i / VOLT__EXT_CHUNK][i % VOLT__EXT_CHUNK] : NULL;
 }
 #define volt__ext_of(c, n) volt__ext_inline((c), (n))
+static inline volt__ext *volt__ext_at(volt__core *c, uint32_t i) {
+  return &c->ext_chunks[i / VOLT__EXT_CHUNK][i % VOLT__EXT_CHUNK];
+}
+/* owner.c: the node's owner, NULL for the runtime. */
+volt_node *volt__owner_of(volt__core *c, const volt_node *n);
 void volt__ext_release(volt__core *c, volt_node *n);
 int volt__stack_reserve(volt__core *c, uint32_t need);
 void volt__core_defaults(volt__core *c, volt_rt *rt, const volt_config *cfg);

@@ -1,8 +1,66 @@
 /* signals/owner.c - ownership: node creation under the current owner,
  * scopes, cleanups, and disposal of whole subtrees (iteratively, last
  * created first).
+ *
+ * An owner keeps its children in an array in its extension record; a child
+ * keeps the owner's extension index and its position in that array (two
+ * 32-bit fields of the node), so a node created inside a component costs
+ * no more than one created outside (plus its slot in the owner's array).
  */
 #include "signals/internal.h"
+
+volt_node *volt__owner_of(volt__core *c, const volt_node *n) {
+  return n->owner ? volt__ext_at(c, n->owner)->node : NULL;
+}
+
+/* Appends n to owner's children. 0 or VOLT_ENOMEM. */
+static int attach(volt__core *c, volt_node *owner, volt_node *n) {
+  volt__ext *px = volt__ext_get(c, owner, true);
+  if (!px) return VOLT_ENOMEM;
+  if (px->nkids == px->kids_cap &&
+      volt__grow(c, (void **)&px->kids, &px->kids_cap, px->nkids + 1, sizeof(volt_node *)))
+    return VOLT_ENOMEM;
+  n->owner = owner->ext;
+  n->pos = px->nkids;
+  px->kids[px->nkids++] = n;
+  owner->flags |= VOLT__F_OWNS;
+  return 0;
+}
+
+/* The owner's newest child still listed, NULL when none. */
+static volt_node *last_kid(volt__ext *px) {
+  while (px->nkids && !px->kids[px->nkids - 1]) {
+    px->nkids--;
+    px->ndead--;
+  }
+  return px->nkids ? px->kids[px->nkids - 1] : NULL;
+}
+
+static void detach_from_owner(volt__core *c, volt_node *n) {
+  if (!n->owner) return;
+  volt__ext *px = volt__ext_at(c, n->owner);
+  uint32_t pos = n->pos;
+  n->owner = n->pos = 0;
+  if (pos + 1 == px->nkids) {
+    px->nkids--;
+    (void)last_kid(px); /* drop holes left at the end */
+    return;
+  }
+  px->kids[pos] = NULL;
+  px->ndead++;
+  if (px->ndead > 16 && px->ndead * 2 > px->nkids) {
+    /* More holes than children: close them up, keeping creation order. */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < px->nkids; i++) {
+      volt_node *kid = px->kids[i];
+      if (!kid) continue;
+      kid->pos = k;
+      px->kids[k++] = kid;
+    }
+    px->nkids = k;
+    px->ndead = 0;
+  }
+}
 
 volt_node *volt__node_new(volt__core *c, unsigned kind, const volt_opts *opts) {
   if (c->closing) return NULL;
@@ -23,21 +81,7 @@ volt_node *volt__node_new(volt__core *c, unsigned kind, const volt_opts *opts) {
     if (opts->release) n->flags |= VOLT__F_RELEASE;
     if (opts->watched || opts->unwatched) n->flags |= VOLT__F_HOOKS;
   }
-  if (c->owner) {
-    volt__ext *px = volt__ext_get(c, c->owner, true);
-    if (!px) goto fail;
-    volt__ext *x = volt__ext_get(c, n, true);
-    if (!x) goto fail;
-    px = volt__ext_of(c, c->owner);
-    x->owner = c->owner;
-    c->owner->flags |= VOLT__F_OWNS;
-    x->prev_sib = px->last_child;
-    if (px->last_child)
-      volt__ext_of(c, px->last_child)->next_sib = n;
-    else
-      px->first_child = n;
-    px->last_child = n;
-  }
+  if (c->owner && attach(c, c->owner, n)) goto fail;
   return n;
 fail:
   volt__ext_release(c, n);
@@ -46,20 +90,6 @@ fail:
   return NULL;
 }
 
-static void detach_from_owner(volt__core *c, volt_node *n) {
-  volt__ext *x = volt__ext_of(c, n);
-  if (!x || !x->owner) return;
-  volt__ext *px = volt__ext_of(c, x->owner);
-  if (x->prev_sib)
-    volt__ext_of(c, x->prev_sib)->next_sib = x->next_sib;
-  else
-    px->first_child = x->next_sib;
-  if (x->next_sib)
-    volt__ext_of(c, x->next_sib)->prev_sib = x->prev_sib;
-  else
-    px->last_child = x->prev_sib;
-  x->owner = x->prev_sib = x->next_sib = NULL;
-}
 
 /* Runs n's cleanups, last registered first, untracked and unowned. */
 static void run_cleanups(volt__core *c, volt_node *n) {
@@ -85,9 +115,9 @@ static void run_cleanups(volt__core *c, volt_node *n) {
 void volt__finish_dispose(volt__core *c, volt_node *n) {
   if (VOLT__KIND(n) == VOLT__K_FREE) return;
   volt__ext *cx;
-  while ((cx = volt__ext_of(c, n)) && cx->last_child) {
+  volt_node *child;
+  while ((cx = volt__ext_of(c, n)) && (child = last_kid(cx))) {
     /* Children created after a running node was disposed. */
-    volt_node *child = cx->last_child;
     if (child->flags & VOLT__F_DISPOSED)
       detach_from_owner(c, child);
     else
@@ -147,8 +177,8 @@ static void dispose_walk(volt__core *c, volt_node *root) {
       if (cur == root) return;
     }
     volt__ext *x = volt__ext_of(c, cur);
-    if (x && x->last_child) {
-      volt_node *child = x->last_child;
+    volt_node *child = x ? last_kid(x) : NULL;
+    if (child) {
       if (!(child->flags & VOLT__F_DISPOSED)) {
         cur = child;
         continue;
@@ -157,7 +187,7 @@ static void dispose_walk(volt__core *c, volt_node *root) {
       detach_from_owner(c, child);
       continue;
     }
-    volt_node *parent = x ? x->owner : NULL;
+    volt_node *parent = volt__owner_of(c, cur);
     cur->flags |= VOLT__F_DISPOSED;
     if (cur->flags & VOLT__F_RUNNING) {
       /* The running node is finished when its function returns. */
@@ -176,8 +206,8 @@ void volt__reset_owner(volt__core *c, volt_node *n) {
   n->flags &= ~VOLT__F_OWNS; /* set again by whatever the next run creates */
   volt__ext *x = volt__ext_of(c, n);
   if (!x) return;
-  while ((x = volt__ext_of(c, n)) && x->last_child) {
-    volt_node *child = x->last_child;
+  volt_node *child;
+  while ((x = volt__ext_of(c, n)) && (child = last_kid(x))) {
     if (child->flags & VOLT__F_DISPOSED)
       detach_from_owner(c, child);
     else
@@ -267,8 +297,7 @@ void volt__core_dispose_all(volt__core *c) {
     for (uint32_t i = VOLT__SLAB_NODES; i-- > 0;) {
       volt_node *n = &slab[i];
       if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;
-      volt__ext *x = volt__ext_of(c, n);
-      if (x && x->owner) continue; /* goes with its owner */
+      if (n->owner) continue; /* goes with its owner */
       volt__dispose_tree(c, n);
     }
   }
@@ -286,8 +315,7 @@ void volt__core_dispose_all(volt__core *c) {
     for (uint32_t i = VOLT__SLAB_NODES; i-- > 0;) {
       volt_node *n = &slab[i];
       if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;
-      volt__ext *x = volt__ext_of(c, n);
-      if (x && x->owner) continue;
+      if (n->owner) continue;
       volt__dispose_tree(c, n);
     }
   }
