@@ -162,8 +162,8 @@ static void on_handle_closed(uv_handle_t *h) { volt__rt_handle_closed(h->data); 
 
 static void close_now(volt_rt *rt) {
   volt__core *c = &rt->core;
+  c->closing = true; /* constructors refuse from here on */
   volt__core_dispose_all(c);
-  c->closing = true;
   volt__inbox_close(rt);
   if (rt->handles_open) {
     rt->handles_open = false;

@@ -292,32 +292,31 @@ void volt_untrack(volt_rt *rt, void (*fn)(void *ud), void *ud) {
  * runtime's own cleanups. Nothing flushes meanwhile. */
 void volt__core_dispose_all(volt__core *c) {
   c->batch++;
-  for (uint32_t s = c->nslabs; s-- > 0;) {
-    volt_node *slab = c->slabs[s].nodes;
-    for (uint32_t i = VOLT__SLAB_NODES; i-- > 0;) {
-      volt_node *n = &slab[i];
-      if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;
-      if (n->owner) continue; /* goes with its owner */
-      volt__dispose_tree(c, n);
+  /* Cleanups may register more root cleanups (constructors already refuse
+   * once the runtime is closing): repeat until a pass finds nothing left,
+   * at most a bounded number of times. */
+  for (int pass = 0; pass < 100; pass++) {
+    bool any = false;
+    for (uint32_t s = c->nslabs; s-- > 0;) {
+      volt_node *slab = c->slabs[s].nodes;
+      for (uint32_t i = VOLT__SLAB_NODES; i-- > 0;) {
+        volt_node *n = &slab[i];
+        if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;
+        if (n->owner) continue; /* goes with its owner */
+        volt__dispose_tree(c, n);
+        any = true;
+      }
     }
-  }
-  volt__cleanup *cl;
-  while ((cl = c->root_cleanups)) {
-    c->root_cleanups = cl->next;
-    void (*fn)(void *) = cl->fn;
-    void *ud = cl->ud;
-    volt__free(c, cl, sizeof *cl);
-    fn(ud);
-  }
-  /* Cleanups may have created nodes: those go too. */
-  for (uint32_t s = c->nslabs; s-- > 0;) {
-    volt_node *slab = c->slabs[s].nodes;
-    for (uint32_t i = VOLT__SLAB_NODES; i-- > 0;) {
-      volt_node *n = &slab[i];
-      if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;
-      if (n->owner) continue;
-      volt__dispose_tree(c, n);
+    volt__cleanup *cl;
+    while ((cl = c->root_cleanups)) {
+      c->root_cleanups = cl->next;
+      void (*fn)(void *) = cl->fn;
+      void *ud = cl->ud;
+      volt__free(c, cl, sizeof *cl);
+      fn(ud);
+      any = true;
     }
+    if (!any) break;
   }
   for (uint32_t i = 0; i < c->queue_len; i++) c->queue[i]->flags &= ~VOLT__F_QUEUED;
   c->queue_len = c->queue_head = 0;
