@@ -562,6 +562,40 @@ START_TEST(deferred_pending_flush_runs_in_next_uv_run) {
 }
 END_TEST
 
+/* A root cleanup that runs at close and tries to create a node and register
+ * another cleanup: the node is refused, a cleanup that was accepted runs,
+ * nothing leaks. */
+typedef struct late {
+  volt_rt *rt;
+  volt_node *made;
+  int rc, a_runs, b_runs;
+} late;
+
+static void late_b(void *ud) { ((late *)ud)->b_runs++; }
+static void late_a(void *ud) {
+  late *l = ud;
+  l->a_runs++;
+  l->made = volt_signal(l->rt, volt_int(1), NULL);
+  l->rc = volt_on_cleanup(l->rt, late_b, l);
+}
+
+START_TEST(cleanups_registered_at_close) {
+  h_env e;
+  late l;
+
+  memset(&l, 0, sizeof l);
+  l.rc = 12345;
+  h_env_open(&e, _i, NULL);
+  l.rt = e.rt;
+  ck_assert_int_eq(volt_on_cleanup(e.rt, late_a, &l), 0);
+  h_env_close(&e); /* checks on_closed once and zero live bytes */
+  ck_assert_int_eq(l.a_runs, 1);
+  ck_assert_ptr_null(l.made);
+  ck_assert_int_ne(l.rc, 12345);
+  ck_assert_int_eq(l.b_runs, l.rc == 0 ? 1 : 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * An effect driven by a uv timer
  * ------------------------------------------------------------------------ */
@@ -789,6 +823,7 @@ static Suite *runtime_suite(void) {
   tcase_add_test(tc, deferred_flush_after_poll_phase_write);
   tcase_add_test(tc, close_with_flush_pending);
   tcase_add_loop_test(tc, closing_window, 0, 2);
+  tcase_add_loop_test(tc, cleanups_registered_at_close, 0, 3);
   tcase_add_test(tc, deferred_unobserved_write_settles);
   tcase_add_test(tc, deferred_pending_flush_runs_in_next_uv_run);
   tcase_add_loop_test(tc, timer_driven_effect, 0, 2);
