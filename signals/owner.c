@@ -15,7 +15,7 @@ volt_node *volt__owner_of(volt__core *c, const volt_node *n) {
 
 /* Appends n to owner's children. 0 or VOLT_ENOMEM. */
 static int attach(volt__core *c, volt_node *owner, volt_node *n) {
-  volt__ext *px = volt__ext_get(c, owner, true);
+  volt__ext *px = owner->ext ? volt__ext_of(c, owner) : volt__ext_get(c, owner, true);
   if (!px) return VOLT_ENOMEM;
   if (px->nkids == px->kids_cap &&
       volt__grow(c, (void **)&px->kids, &px->kids_cap, px->nkids + 1, sizeof(volt_node *)))
@@ -156,7 +156,7 @@ void volt__finish_dispose(volt__core *c, volt_node *n) {
   }
 }
 
-static void dispose_walk(volt__core *c, volt_node *root);
+static void dispose_walk(volt__core *c, volt_node *root, bool direct);
 
 /* Disposes root and its subtree: children before their owner, last created
  * first. Iterative: walks down to the last child, disposes leaves on the
@@ -164,12 +164,47 @@ static void dispose_walk(volt__core *c, volt_node *root);
 void volt__dispose_tree(volt__core *c, volt_node *root) {
   /* Count as running: slots go to limbo, so pointers held here stay valid
    * even if cleanups dispose more. */
+  bool direct = !c->flushing && !c->running;
   c->running++;
-  dispose_walk(c, root);
+  dispose_walk(c, root, direct);
   c->running--;
 }
 
-static void dispose_walk(volt__core *c, volt_node *root) {
+/* Disposes the owner's newest children while they are plain leaves (no
+ * extension, edges, queued work, running code or value to release): no
+ * user code runs, so their slots can go straight back to the free list. */
+static void dispose_plain_kids(volt__core *c, volt__ext *x, bool direct) {
+  while (x->nkids) {
+    volt_node *k = x->kids[x->nkids - 1];
+    if (!k) {
+      x->nkids--;
+      x->ndead--;
+      continue;
+    }
+    uint32_t f = k->flags, kind = f & VOLT__K_MASK;
+    if (k->ext || k->deps || k->subs || (kind != VOLT__K_SIGNAL && kind != VOLT__K_COMPUTED) ||
+        (f & (VOLT__F_OWNS | VOLT__F_RUNNING | VOLT__F_QUEUED | VOLT__F_DISPOSED | VOLT__F_DIRTY |
+              VOLT__F_RELEASE)) ||
+        k->value.tag == VOLT_ERR)
+      return;
+    x->nkids--;
+    k->owner = k->pos = 0;
+    k->value = volt_nil();
+    k->flags = kind | VOLT__F_DISPOSED;
+    c->live_nodes--;
+    if (direct) {
+      volt__node_release_slot(c, k);
+    } else if (c->limbo_len < c->limbo_cap) {
+      c->limbo[c->limbo_len++] = k;
+    } else if (volt__grow(c, (void **)&c->limbo, &c->limbo_cap, c->limbo_len + 1,
+                          sizeof(volt_node *)) == 0) {
+      c->limbo[c->limbo_len++] = k;
+    }
+    /* else: the slot stays out of use until the runtime closes */
+  }
+}
+
+static void dispose_walk(volt__core *c, volt_node *root, bool direct) {
   volt_node *cur = root;
   for (;;) {
     if (cur->flags & VOLT__F_DISPOSED) {
@@ -177,6 +212,7 @@ static void dispose_walk(volt__core *c, volt_node *root) {
       if (cur == root) return;
     }
     volt__ext *x = volt__ext_of(c, cur);
+    if (x) dispose_plain_kids(c, x, direct);
     volt_node *child = x ? last_kid(x) : NULL;
     if (child) {
       if (!(child->flags & VOLT__F_DISPOSED)) {
