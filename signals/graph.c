@@ -714,7 +714,11 @@ volt_node *volt_signal(volt_rt *rt, volt_val init, const volt_opts *opts) {
     if (init.tag == VOLT_PTR && opts && opts->release) opts->release(init, opts->ud);
     return NULL;
   }
-  n->value = volt__val_own(c, init);
+  if (init.tag == VOLT_ERR)
+    init = volt__val_own(c, init);
+  else
+    init.flags = 0;
+  n->value = init;
   n->u.pending = volt_nil();
   n->flags |= VOLT__F_HAS_VALUE;
   return n;
