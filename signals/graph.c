@@ -455,10 +455,44 @@ void volt__run_deferred(volt__core *c) {
   c->in_deferred = false;
 }
 
+/* The uncommon endings of an evaluation: something below was deferred, a
+ * dependency could not be recorded, or the node was disposed meanwhile.
+ * Returns 1 to evaluate again, 0 when n is left unchanged, and 2 when v
+ * (possibly replaced) is to be stored. */
+__attribute__((noinline)) static int finish_slow(volt__core *c, volt_node *n, volt_val *v,
+                                                 uint32_t aborts, bool oom) {
+  if (c->deferred_evals != aborts) {
+    /* v was computed from placeholders. */
+    if (v->tag == VOLT_PTR && !((n->flags & VOLT__F_HAS_VALUE) && v->u.p == n->value.u.p))
+      volt__release_now(c, n, *v);
+    n->flags |= VOLT__F_DIRTY;
+    if (n->flags & VOLT__F_DISPOSED) {
+      volt__finish_dispose(c, n);
+      return 0;
+    }
+    if (c->computing > 0 || c->in_deferred) return 0;
+    volt__run_deferred(c);
+    return 1;
+  }
+  if (oom) {
+    /* A dependency could not be recorded: report it as the value and try
+     * again at the next read. */
+    if (v->tag == VOLT_PTR) volt__release_now(c, n, *v);
+    *v = volt_err(VOLT_ENOMEM, NULL);
+    n->flags |= VOLT__F_DIRTY;
+  }
+  if (n->flags & VOLT__F_DISPOSED) {
+    volt__release_now(c, n, *v);
+    volt__finish_dispose(c, n);
+    return 0;
+  }
+  return 2;
+}
+
 static bool update_computed(volt__core *c, volt_node *n) {
   for (;;) {
     uint32_t aborts = c->deferred_evals;
-    if (c->computing > 0 && stack_low(c)) {
+    if (c->computing >= 8 && stack_low(c)) {
       /* Too deep to evaluate here: let the outermost evaluation do it. */
       if (defer_push(c, n) == 0) {
         c->deferred_evals++;
@@ -484,30 +518,10 @@ static bool update_computed(volt__core *c, volt_node *n) {
     n->flags &= ~VOLT__F_RUNNING;
     uint32_t tail = fr.tail;
     if (tail ? c->edges[tail].next_dep != 0 : n->deps != 0) volt__trim_deps(c, n, tail);
-    if (c->deferred_evals != aborts) {
-      /* Something below was deferred: v was computed from placeholders. */
-      if (v.tag == VOLT_PTR && !((n->flags & VOLT__F_HAS_VALUE) && v.u.p == n->value.u.p))
-        volt__release_now(c, n, v);
-      n->flags |= VOLT__F_DIRTY;
-      if (n->flags & VOLT__F_DISPOSED) {
-        volt__finish_dispose(c, n);
-        return false;
-      }
-      if (c->computing > 0 || c->in_deferred) return false;
-      volt__run_deferred(c);
-      continue;
-    }
-    if (fr.oom) {
-      /* A dependency could not be recorded: report it as the value and try
-       * again at the next read. */
-      if (v.tag == VOLT_PTR) volt__release_now(c, n, v);
-      v = volt_err(VOLT_ENOMEM, NULL);
-      n->flags |= VOLT__F_DIRTY;
-    }
-    if (n->flags & VOLT__F_DISPOSED) {
-      volt__release_now(c, n, v);
-      volt__finish_dispose(c, n);
-      return false;
+    if (c->deferred_evals != aborts || fr.oom || (n->flags & VOLT__F_DISPOSED)) {
+      int r = finish_slow(c, n, &v, aborts, fr.oom);
+      if (r == 1) continue;
+      if (r == 0) return false;
     }
     return store_fast(c, n, v);
   }

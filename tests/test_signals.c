@@ -2759,6 +2759,153 @@ START_TEST(deep_chain_closed_alive) {
 }
 END_TEST
 
+/* A layered graph (the cellx benchmark's shape: every computed reads two or
+ * three of the previous layer's four) 10,000 layers deep, on a 64 KiB
+ * stack: cold read, an effect on the last layer, writes; values checked
+ * against a plain loop. */
+#define CX_LAYERS 10000
+
+typedef struct cx_node {
+  volt_node *n;
+  int k;              /* 0..3: a, b, c, d */
+  struct cx_node *prev; /* the previous layer's 4 */
+} cx_node;
+
+typedef struct cx {
+  size_t stack_size;
+  int rt_rc;
+  bool built;
+  int64_t want0[4], want1[4], want2[4];
+  int64_t cold[4], after1[4], after2[4];
+  int eff_runs_after1, eff_runs_after2, eff_glitches;
+  int set_rc1, set_rc2;
+  int closed;
+  size_t alloc_live;
+} cx;
+
+typedef struct cx_eff {
+  cx_node *last;
+  int runs, glitches;
+  int64_t seen[4];
+} cx_eff;
+
+static volt_val cx_fn(void *ud) {
+  cx_node *x = ud;
+  cx_node *p = x->prev;
+  int64_t a, b, c, d;
+  switch (x->k) {
+  case 0:
+    return volt_get(p[1].n);
+  case 1:
+    a = volt_as_int(volt_get(p[0].n));
+    c = volt_as_int(volt_get(p[2].n));
+    return volt_int(a - c);
+  case 2:
+    b = volt_as_int(volt_get(p[1].n));
+    d = volt_as_int(volt_get(p[3].n));
+    return volt_int(b + d);
+  default:
+    return volt_get(p[2].n);
+  }
+}
+
+static void cx_eff_fn(void *ud) {
+  cx_eff *e = ud;
+  e->runs++;
+  for (int k = 0; k < 4; k++) e->seen[k] = volt_as_int(volt_get(e->last[k].n));
+}
+
+static void cx_expect(int64_t in[4], int64_t out[4]) {
+  int64_t a = in[0], b = in[1], c = in[2], d = in[3];
+  for (int l = 0; l < CX_LAYERS; l++) {
+    int64_t na = b, nb = a - c, nc = b + d, nd = c;
+    a = na, b = nb, c = nc, d = nd;
+  }
+  out[0] = a, out[1] = b, out[2] = c, out[3] = d;
+}
+
+static void cx_thread(void *arg) {
+  cx *r = arg;
+  h_alloc *al = malloc(sizeof *al);
+  cx_node *nodes = calloc((size_t)(CX_LAYERS + 1) * 4, sizeof *nodes);
+  cx_eff *ef = calloc(1, sizeof *ef);
+  volt_config cfg;
+  volt_rt *rt = NULL;
+  cx_node *last;
+
+  if (!al || !nodes || !ef) goto out;
+  h_alloc_init(al);
+  memset(&cfg, 0, sizeof cfg);
+  cfg.realloc = h_realloc;
+  cfg.realloc_ud = al;
+  r->rt_rc = volt_rt_new(&rt, NULL, &cfg);
+  if (r->rt_rc) goto out;
+  for (int k = 0; k < 4; k++) {
+    nodes[k].k = k;
+    nodes[k].n = volt_signal(rt, volt_int(k + 1), NULL);
+    if (!nodes[k].n) goto close;
+  }
+  for (int l = 1; l <= CX_LAYERS; l++)
+    for (int k = 0; k < 4; k++) {
+      cx_node *x = &nodes[l * 4 + k];
+      x->k = k;
+      x->prev = &nodes[(l - 1) * 4];
+      x->n = volt_computed(rt, cx_fn, x, NULL);
+      if (!x->n) goto close;
+    }
+  r->built = true;
+  last = &nodes[CX_LAYERS * 4];
+  for (int k = 0; k < 4; k++) r->cold[k] = volt_as_int(volt_get(last[k].n));
+  ef->last = last;
+  if (!volt_effect(rt, cx_eff_fn, ef)) goto close;
+  r->set_rc1 = volt_set(nodes[0].n, volt_int(10));
+  r->eff_runs_after1 = ef->runs;
+  memcpy(r->after1, ef->seen, sizeof r->after1);
+  volt_batch_begin(rt);
+  volt_set(nodes[1].n, volt_int(-3));
+  volt_set(nodes[3].n, volt_int(7));
+  r->set_rc2 = volt_batch_end(rt);
+  r->eff_runs_after2 = ef->runs;
+  memcpy(r->after2, ef->seen, sizeof r->after2);
+close:
+  volt_rt_close(rt, h_count_closed, &r->closed);
+  r->alloc_live = al->live_bytes;
+out:
+  free(ef);
+  free(nodes);
+  free(al);
+}
+
+START_TEST(deep_layers_cellx) {
+  cx r;
+  uv_thread_t tid;
+  uv_thread_options_t opts;
+  int64_t in0[4] = {1, 2, 3, 4}, in1[4] = {10, 2, 3, 4}, in2[4] = {10, -3, 3, 7};
+
+  memset(&r, 0, sizeof r);
+  cx_expect(in0, r.want0);
+  cx_expect(in1, r.want1);
+  cx_expect(in2, r.want2);
+  opts.flags = UV_THREAD_HAS_STACK_SIZE;
+  opts.stack_size = 64 * 1024;
+  ck_assert_int_eq(uv_thread_create_ex(&tid, &opts, cx_thread, &r), 0);
+  ck_assert_int_eq(uv_thread_join(&tid), 0);
+  ck_assert_int_eq(r.rt_rc, 0);
+  ck_assert(r.built);
+  for (int k = 0; k < 4; k++) {
+    ck_assert_int_eq(r.cold[k], r.want0[k]);
+    ck_assert_int_eq(r.after1[k], r.want1[k]);
+    ck_assert_int_eq(r.after2[k], r.want2[k]);
+  }
+  ck_assert_int_eq(r.set_rc1, 0);
+  ck_assert_int_eq(r.set_rc2, 0);
+  ck_assert_int_eq(r.eff_runs_after1, 2);
+  ck_assert_int_eq(r.eff_runs_after2, 3);
+  ck_assert_int_eq(r.closed, 1);
+  ck_assert_uint_eq(r.alloc_live, 0);
+}
+END_TEST
+
 /* DESIGN §9 memory bar: <= 64 bytes per computed node and <= 32 bytes per
  * edge. Node slots come in slabs and edges in a growable array, so allow
  * one partial slab and the array's doubling slack. */
@@ -2865,6 +3012,7 @@ static Suite *signals_suite(void) {
   tcase_add_test(tc, deep_chain_incremental);
   tcase_add_test(tc, deep_chain_closed_alive);
   tcase_add_test(tc, memory_per_node_and_edge);
+  tcase_add_test(tc, deep_layers_cellx);
   return s;
 }
 
