@@ -184,6 +184,7 @@ typedef struct volt__core {
   const char *stack_limit; /* deeper than this: defer evaluation */
   uint32_t deferred_evals; /* evaluations cut short for lack of stack */
   bool in_deferred;        /* volt__run_deferred is running */
+  bool aborting;           /* an evaluation was deferred: unwind to the outermost */
 
   /* scratch stack for propagate/check (edge indices / nodes) */
   uint32_t *stack;

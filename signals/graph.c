@@ -446,12 +446,14 @@ void volt__run_deferred(volt__core *c) {
   while (c->defer_len) {
     volt_node *d = c->defer[c->defer_len - 1];
     uint32_t before = c->defer_len;
+    c->aborting = false;
     if (!(d->flags & VOLT__F_DISPOSED)) {
       if (refresh_computed(c, d)) volt__shallow_propagate(c, d);
     }
     /* When d queued deeper work, it stays below it and is retried. */
     if (c->defer_len == before) c->defer_len--;
   }
+  c->aborting = false;
   c->in_deferred = false;
 }
 
@@ -471,6 +473,7 @@ __attribute__((noinline)) static int finish_slow(volt__core *c, volt_node *n, vo
       return 0;
     }
     if (c->computing > 0 || c->in_deferred) return 0;
+    c->aborting = false;
     volt__run_deferred(c);
     return 1;
   }
@@ -492,10 +495,24 @@ __attribute__((noinline)) static int finish_slow(volt__core *c, volt_node *n, vo
 static bool update_computed(volt__core *c, volt_node *n) {
   for (;;) {
     uint32_t aborts = c->deferred_evals;
+    if (c->aborting && c->computing == 0 && !c->in_deferred) {
+      /* Not expected (aborts are handled before they reach the outermost
+       * level), but never evaluate on top of one. */
+      c->aborting = false;
+      volt__run_deferred(c);
+    }
+    if (c->aborting && c->computing > 0) {
+      /* An evaluation below was deferred: everything above it is thrown
+       * away, so evaluating more here is wasted (and, in a wide graph,
+       * would defer again and again). */
+      n->flags |= VOLT__F_DIRTY;
+      return false;
+    }
     if (c->computing >= 8 && stack_low(c)) {
       /* Too deep to evaluate here: let the outermost evaluation do it. */
       if (defer_push(c, n) == 0) {
         c->deferred_evals++;
+        c->aborting = true;
         n->flags |= VOLT__F_DIRTY;
         return false;
       }
@@ -558,6 +575,12 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
         c->sp = sp;
         bool changed = update_dep(c, dep);
         edges = c->edges;
+        if (c->aborting) {
+          /* Deferred below: leave the marks as they are; the outermost
+           * evaluation comes back. */
+          c->sp = base;
+          return true;
+        }
         if (changed) {
           if (c->edges[dep->subs].next_sub) volt__shallow_propagate(c, dep);
           dirty = true;
@@ -598,6 +621,10 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
         c->sp = sp;
         dirty = update_computed(c, cur);
         edges = c->edges;
+        if (c->aborting) {
+          c->sp = base;
+          return true;
+        }
         if (dirty && cur->subs && c->edges[cur->subs].next_sub) volt__shallow_propagate(c, cur);
       } else {
         cur->flags &= ~VOLT__F_PENDING;

@@ -1,9 +1,11 @@
 /* tests/harness.c - shared helpers for the Check suites (see harness.h). */
 #include "harness.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- counting allocator -------------------------------------------------- */
 
@@ -206,6 +208,80 @@ void h_log_expect(const h_log *l, int n, const int *want) {
     if (same && (i >= H_LOG_MAX || l->v[i] != want[i])) same = false;
   }
   ck_assert_msg(same, "log [%s] expected [%s]", got, exp);
+}
+
+/* ---- threads with a watchdog ------------------------------------------------------ */
+
+typedef struct h_watchdog {
+  uv_mutex_t mu;
+  uv_cond_t cv;
+  bool done;
+  void (*fn)(void *);
+  void *arg;
+} h_watchdog;
+
+static void h_watchdog_main(void *p) {
+  h_watchdog *w = p;
+  w->fn(w->arg);
+  uv_mutex_lock(&w->mu);
+  w->done = true;
+  uv_cond_signal(&w->cv);
+  uv_mutex_unlock(&w->mu);
+}
+
+void h_thread_run(size_t stack_size, void (*fn)(void *), void *arg, unsigned timeout_s,
+                  size_t *stack_used) {
+  h_watchdog *w = calloc(1, sizeof *w); /* leaked on timeout: the thread may still use it */
+  uv_thread_options_t opts;
+  uv_thread_t tid;
+  uint64_t deadline;
+  int rc;
+
+  ck_assert_ptr_nonnull(w);
+  ck_assert_int_eq(uv_mutex_init(&w->mu), 0);
+  ck_assert_int_eq(uv_cond_init(&w->cv), 0);
+  w->fn = fn;
+  w->arg = arg;
+  opts.flags = stack_size ? UV_THREAD_HAS_STACK_SIZE : UV_THREAD_NO_FLAGS;
+  opts.stack_size = stack_size;
+  rc = uv_thread_create_ex(&tid, &opts, h_watchdog_main, w);
+  if (rc == UV_EINVAL && stack_size) {
+    size_t page = 4096, min = 16384;
+#ifdef PTHREAD_STACK_MIN
+    min = PTHREAD_STACK_MIN;
+#endif
+    opts.stack_size = (min + page - 1) / page * page;
+    fprintf(stderr, "# a %zu-byte stack was refused; using %zu bytes\n", stack_size,
+            opts.stack_size);
+    rc = uv_thread_create_ex(&tid, &opts, h_watchdog_main, w);
+  }
+  ck_assert_int_eq(rc, 0);
+  if (stack_used) *stack_used = opts.stack_size;
+
+  deadline = uv_hrtime() + (uint64_t)timeout_s * 1000000000u;
+  uv_mutex_lock(&w->mu);
+  while (!w->done) {
+    uint64_t now = uv_hrtime();
+    if (now >= deadline) break;
+    (void)uv_cond_timedwait(&w->cv, &w->mu, deadline - now);
+  }
+  if (!w->done) {
+    const char *fork = getenv("CK_FORK");
+    uv_mutex_unlock(&w->mu);
+    if (fork && strcmp(fork, "no") == 0) {
+      fprintf(stdout, "not ok - a test thread did not finish within %u s (runaway); exiting\n",
+              timeout_s);
+      fprintf(stderr, "# a test thread did not finish within %u s; exiting\n", timeout_s);
+      fflush(NULL);
+      _exit(EXIT_FAILURE);
+    }
+    ck_abort_msg("the test thread did not finish within %u s", timeout_s);
+  }
+  uv_mutex_unlock(&w->mu);
+  ck_assert_int_eq(uv_thread_join(&tid), 0);
+  uv_cond_destroy(&w->cv);
+  uv_mutex_destroy(&w->mu);
+  free(w);
 }
 
 /* ---- misc ---------------------------------------------------------------------- */

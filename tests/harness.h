@@ -109,6 +109,19 @@ void h_log_push(h_log *l, int v);
 /* Asserts the log equals the n values given. */
 void h_log_expect(const h_log *l, int n, const int *want);
 
+/* ---- threads with a watchdog ------------------------------------------------------ */
+
+/* Runs fn(arg) on a new thread with the given stack size (0: default) and
+ * waits at most timeout_s seconds for it. A stack size the system refuses
+ * (UV_EINVAL) is retried at PTHREAD_STACK_MIN rounded up to a page, and
+ * said so on stderr; *stack_used (may be NULL) gets the size used. If the
+ * thread does not finish in time the test fails: in fork mode through
+ * ck_abort_msg (the child process dies with the thread), with CK_FORK=no
+ * by exiting the whole program with a failure status (a runaway thread
+ * cannot be stopped, and it would write into a dead stack frame). */
+void h_thread_run(size_t stack_size, void (*fn)(void *), void *arg, unsigned timeout_s,
+                  size_t *stack_used);
+
 /* ---- misc ---------------------------------------------------------------------- */
 
 /* Reads an int value (asserts the tag). */

@@ -2689,26 +2689,7 @@ out:
 }
 
 static void run_deep(deep *r) {
-  uv_thread_t tid;
-  uv_thread_options_t opts;
-  int rc;
-
-  opts.flags = UV_THREAD_HAS_STACK_SIZE;
-  opts.stack_size = 64 * 1024;
-  r->stack_size = opts.stack_size;
-  rc = uv_thread_create_ex(&tid, &opts, deep_thread, r);
-  if (rc == UV_EINVAL) {
-    size_t page = 4096, min = 16384;
-#ifdef PTHREAD_STACK_MIN
-    min = PTHREAD_STACK_MIN;
-#endif
-    opts.stack_size = (min + page - 1) / page * page;
-    r->stack_size = opts.stack_size;
-    fprintf(stderr, "# 64 KiB stack refused; using %zu bytes\n", opts.stack_size);
-    rc = uv_thread_create_ex(&tid, &opts, deep_thread, r);
-  }
-  ck_assert_int_eq(rc, 0);
-  ck_assert_int_eq(uv_thread_join(&tid), 0);
+  h_thread_run(64 * 1024, deep_thread, r, 300, &r->stack_size);
 }
 
 static void check_deep(const deep *r) {
@@ -2878,18 +2859,13 @@ out:
 
 START_TEST(deep_layers_cellx) {
   cx r;
-  uv_thread_t tid;
-  uv_thread_options_t opts;
   int64_t in0[4] = {1, 2, 3, 4}, in1[4] = {10, 2, 3, 4}, in2[4] = {10, -3, 3, 7};
 
   memset(&r, 0, sizeof r);
   cx_expect(in0, r.want0);
   cx_expect(in1, r.want1);
   cx_expect(in2, r.want2);
-  opts.flags = UV_THREAD_HAS_STACK_SIZE;
-  opts.stack_size = 64 * 1024;
-  ck_assert_int_eq(uv_thread_create_ex(&tid, &opts, cx_thread, &r), 0);
-  ck_assert_int_eq(uv_thread_join(&tid), 0);
+  h_thread_run(64 * 1024, cx_thread, &r, 300, &r.stack_size);
   ck_assert_int_eq(r.rt_rc, 0);
   ck_assert(r.built);
   for (int k = 0; k < 4; k++) {
