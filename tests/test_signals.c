@@ -2882,6 +2882,179 @@ START_TEST(deep_layers_cellx) {
 }
 END_TEST
 
+/* A deep random DAG on a 64 KiB stack: 30,000 computeds, each reading one
+ * to three of the eight nodes before it (sums, and conditionals that pick
+ * their dependencies), 16 signals at the bottom, an effect on the last
+ * three nodes. Random batches of writes; after each, sampled values and
+ * the effect's runs are compared with an eager recomputation. */
+#define RD_N 30000
+#define RD_S 16
+#define RD_BATCHES 40
+
+typedef struct rd_node {
+  volt_node *n;
+  int op, in[3];
+} rd_node;
+
+typedef struct rd {
+  rd_node *node; /* RD_S signals then RD_N computeds */
+  int64_t *model;
+  uint64_t rng;
+  int effect_runs, bad_runs, bad_values, bad_reads;
+  int64_t seen[3];
+  bool built, done;
+  int closed;
+  size_t alloc_live, stack_size;
+} rd;
+
+static uint64_t rd_rnd(rd *r) {
+  r->rng ^= r->rng << 13;
+  r->rng ^= r->rng >> 7;
+  r->rng ^= r->rng << 17;
+  return r->rng;
+}
+
+typedef int64_t (*rd_reader)(void *ctx, int idx);
+
+static int64_t rd_eval(const rd_node *x, rd_reader rdr, void *ctx) {
+  int64_t a = rdr(ctx, x->in[0]);
+  switch (x->op) {
+  case 0:
+    return a;
+  case 1:
+    return (a + rdr(ctx, x->in[1])) % 1000003;
+  case 2:
+    return (a + rdr(ctx, x->in[1]) + rdr(ctx, x->in[2])) % 1000003;
+  default:
+    return (a & 1) ? rdr(ctx, x->in[1]) : (rdr(ctx, x->in[2]) + 1) % 1000003;
+  }
+}
+
+typedef struct rd_ctx {
+  rd *r;
+  int idx;
+} rd_ctx;
+
+static int64_t rd_volt_read(void *ctx, int idx) {
+  rd *r = ctx;
+  volt_val v = volt_get(r->node[idx].n);
+  return volt_tag(v) == VOLT_INT ? volt_as_int(v) : 0; /* NIL on a discarded run */
+}
+static int64_t rd_model_read(void *ctx, int idx) { return ((const int64_t *)ctx)[idx]; }
+
+static rd *rd_global; /* the computeds' fn gets its node through ud */
+
+static volt_val rd_fn(void *ud) {
+  rd_node *x = ud;
+  return volt_int(rd_eval(x, rd_volt_read, rd_global));
+}
+
+static void rd_eff(void *ud) {
+  rd *r = ud;
+  r->effect_runs++;
+  for (int k = 0; k < 3; k++) {
+    volt_val v = volt_get(r->node[RD_S + RD_N - 1 - k].n);
+    r->seen[k] = volt_as_int(v);
+    if (volt_tag(v) != VOLT_INT || r->seen[k] != r->model[RD_S + RD_N - 1 - k]) r->bad_reads++;
+  }
+}
+
+static void rd_recompute(rd *r) {
+  for (int i = RD_S; i < RD_S + RD_N; i++) r->model[i] = rd_eval(&r->node[i], rd_model_read, r->model);
+}
+
+static void rd_thread(void *arg) {
+  rd *r = arg;
+  h_alloc *al = malloc(sizeof *al);
+  volt_config cfg;
+  volt_rt *rt = NULL;
+  int64_t before[3];
+
+  if (!al) return;
+  h_alloc_init(al);
+  memset(&cfg, 0, sizeof cfg);
+  cfg.realloc = h_realloc;
+  cfg.realloc_ud = al;
+  if (volt_rt_new(&rt, NULL, &cfg) != 0) goto out;
+  for (int i = 0; i < RD_S; i++) {
+    r->model[i] = (int64_t)(rd_rnd(r) % 100);
+    r->node[i].n = volt_signal(rt, volt_int(r->model[i]), NULL);
+    if (!r->node[i].n) goto close;
+  }
+  for (int i = RD_S; i < RD_S + RD_N; i++) {
+    rd_node *x = &r->node[i];
+    x->op = (int)(rd_rnd(r) % 4);
+    for (int k = 0; k < 3; k++) {
+      int back = 1 + (int)(rd_rnd(r) % 8);
+      x->in[k] = i - back >= 0 ? i - back : 0;
+      if (i < 24 && rd_rnd(r) % 2) x->in[k] = (int)(rd_rnd(r) % RD_S); /* reach the signals */
+    }
+    /* every 500 nodes, read a signal directly so writes reach deep */
+    if (i % 500 == 0) x->in[1] = (int)(rd_rnd(r) % RD_S);
+    x->n = volt_computed(rt, rd_fn, x, NULL);
+    if (!x->n) goto close;
+  }
+  r->built = true;
+  rd_recompute(r);
+  /* cold read of everything at the top, then a sample */
+  for (int k = 0; k < 3; k++)
+    if (volt_as_int(volt_get(r->node[RD_S + RD_N - 1 - k].n)) != r->model[RD_S + RD_N - 1 - k])
+      r->bad_values++;
+  if (!volt_effect(rt, rd_eff, r)) goto close;
+  for (int b = 0; b < RD_BATCHES; b++) {
+    int writes = 1 + (int)(rd_rnd(r) % 3);
+    bool changed = false;
+    int runs0 = r->effect_runs;
+    for (int k = 0; k < 3; k++) before[k] = r->model[RD_S + RD_N - 1 - k];
+    volt_batch_begin(rt);
+    for (int w = 0; w < writes; w++) {
+      int s = (int)(rd_rnd(r) % RD_S);
+      int64_t v = (int64_t)(rd_rnd(r) % 100);
+      r->model[s] = v;
+      volt_set(r->node[s].n, volt_int(v));
+    }
+    rd_recompute(r);
+    if (volt_batch_end(rt) != 0) r->bad_runs++;
+    for (int k = 0; k < 3; k++)
+      if (before[k] != r->model[RD_S + RD_N - 1 - k]) changed = true;
+    if (r->effect_runs - runs0 != (changed ? 1 : 0)) r->bad_runs++;
+    for (int t = 0; t < 20; t++) {
+      int i = RD_S + (int)(rd_rnd(r) % RD_N);
+      if (volt_as_int(volt_peek(r->node[i].n)) != r->model[i]) r->bad_values++;
+    }
+  }
+  r->done = true;
+close:
+  volt_rt_close(rt, h_count_closed, &r->closed);
+  r->alloc_live = al->live_bytes;
+out:
+  free(al);
+}
+
+START_TEST(deep_random_dag) {
+  rd *r = calloc(1, sizeof *r);
+  ck_assert_ptr_nonnull(r);
+  r->node = calloc(RD_S + RD_N, sizeof *r->node);
+  r->model = calloc(RD_S + RD_N, sizeof *r->model);
+  ck_assert_ptr_nonnull(r->node);
+  ck_assert_ptr_nonnull(r->model);
+  r->rng = 0x243f6a8885a308d3ull;
+  rd_global = r;
+  h_thread_run(64 * 1024, rd_thread, r, 300, &r->stack_size);
+  ck_assert(r->built);
+  ck_assert(r->done);
+  ck_assert_int_eq(r->bad_values, 0);
+  ck_assert_int_eq(r->bad_reads, 0);
+  ck_assert_int_eq(r->bad_runs, 0);
+  ck_assert_int_gt(r->effect_runs, 1);
+  ck_assert_int_eq(r->closed, 1);
+  ck_assert_uint_eq(r->alloc_live, 0);
+  free(r->model);
+  free(r->node);
+  free(r);
+}
+END_TEST
+
 /* DESIGN §9 memory bar: <= 64 bytes per computed node and <= 32 bytes per
  * edge. Node slots come in slabs and edges in a growable array, so allow
  * one partial slab and the array's doubling slack. */
@@ -2989,6 +3162,7 @@ static Suite *signals_suite(void) {
   tcase_add_test(tc, deep_chain_closed_alive);
   tcase_add_test(tc, memory_per_node_and_edge);
   tcase_add_test(tc, deep_layers_cellx);
+  tcase_add_test(tc, deep_random_dag);
   return s;
 }
 
