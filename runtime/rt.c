@@ -49,7 +49,7 @@ static void close_now(volt_rt *rt);
 
 static void after_flush(volt_rt *rt) {
   volt__core *c = &rt->core;
-  if (c->close_pending && !c->flushing && !c->running) {
+  if (c->close_pending && !c->flushing && !c->running && !c->computing) {
     c->close_pending = false;
     close_now(rt);
   }
@@ -114,7 +114,7 @@ int volt_flush(volt_rt *rt) {
   if (!rt) return VOLT_EINVAL;
   volt__core *c = &rt->core;
   if (!volt__on_loop(c)) return VOLT_ETHREAD;
-  if (c->flushing || c->running || c->closing) return 0;
+  if (c->flushing || c->running || c->computing || c->closing) return 0;
   if (c->drain) c->drain(rt);
   return volt__flush(c);
 }
@@ -181,7 +181,7 @@ void volt_rt_close(volt_rt *rt, void (*on_closed)(void *ud), void *ud) {
   if (atomic_exchange(&rt->close_begun, true)) return;
   rt->on_closed = on_closed;
   rt->on_closed_ud = ud;
-  if (c->flushing || c->running) {
+  if (c->flushing || c->running || c->computing) {
     c->close_pending = true; /* done when the flush or callback ends */
     return;
   }

@@ -176,7 +176,7 @@ int volt__flush(volt__core *c) {
 done:
   if (c->graves_len) volt__drain_graves(c);
   c->flushing = false;
-  if (c->limbo_len && c->running == 0) volt__drain_limbo(c);
+  if (c->limbo_len && !volt__busy(c)) volt__drain_limbo(c);
   c->flushes++;
   if (rc == VOLT_ELOOP)
     volt__report(c, VOLT_ELOOP, "effects kept re-triggering: flush stopped at the round cap");
@@ -185,7 +185,7 @@ done:
 }
 
 int volt__maybe_flush(volt__core *c) {
-  if (c->flushing || c->running) return 0;
+  if (c->flushing || volt__busy(c)) return 0;
   if (c->close_pending && c->after_flush) {
     c->after_flush((volt_rt *)c); /* a close requested mid-flush */
     return 0;

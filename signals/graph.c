@@ -495,22 +495,22 @@ __attribute__((noinline)) static int finish_slow(volt__core *c, volt_node *n, vo
 static bool update_computed(volt__core *c, volt_node *n) {
   for (;;) {
     uint32_t aborts = c->deferred_evals;
-    if (c->aborting && c->computing == 0 && !c->in_deferred) {
-      /* Not expected (aborts are handled before they reach the outermost
-       * level), but never evaluate on top of one. */
-      c->aborting = false;
-      volt__run_deferred(c);
-    }
-    if (c->aborting && c->computing > 0) {
-      /* An evaluation below was deferred: everything above it is thrown
-       * away, so evaluating more here is wasted (and, in a wide graph,
-       * would defer again and again). */
-      n->flags |= VOLT__F_DIRTY;
-      return false;
-    }
-    if (c->computing >= 8 && stack_low(c)) {
-      /* Too deep to evaluate here: let the outermost evaluation do it. */
-      if (defer_push(c, n) == 0) {
+    if (c->aborting || c->computing >= 8) {
+      if (c->aborting && c->computing == 0 && !c->in_deferred) {
+        /* Not expected (aborts are handled before they reach the outermost
+         * level), but never evaluate on top of one. */
+        c->aborting = false;
+        volt__run_deferred(c);
+      }
+      if (c->aborting && c->computing > 0) {
+        /* An evaluation below was deferred: everything above it is thrown
+         * away, so evaluating more here is wasted (and, in a wide graph,
+         * would defer again and again). */
+        n->flags |= VOLT__F_DIRTY;
+        return false;
+      }
+      if (stack_low(c) && defer_push(c, n) == 0) {
+        /* Too deep to evaluate here: let the outermost evaluation do it. */
         c->deferred_evals++;
         c->aborting = true;
         n->flags |= VOLT__F_DIRTY;
@@ -521,16 +521,11 @@ static bool update_computed(volt__core *c, volt_node *n) {
      * before it re-runs and when it is disposed. */
     if (n->flags & VOLT__F_OWNS) volt__reset_owner(c, n);
     volt__frame fr = {n, 0, c->version++, false, c->frame};
-    volt_node *owner = c->owner;
     n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
-    c->frame = &fr;
-    c->owner = n;
+    c->frame = &fr; /* also makes n the owner of what fn creates (volt__owner) */
     c->computing++;
-    c->running++;
     volt_val v = n->u.f.fn.compute(n->u.f.ud);
-    c->running--;
     c->computing--;
-    c->owner = owner;
     c->frame = fr.prev;
     n->flags &= ~VOLT__F_RUNNING;
     uint32_t tail = fr.tail;
@@ -679,12 +674,12 @@ __attribute__((noinline)) static volt_val read_node(volt_node *n, bool tracked) 
     return volt_err(VOLT_EINVAL, "node disposed");
   if (n->flags & VOLT__F_RUNNING)
     return volt_err(VOLT_ECYCLE, "cycle: a computed read itself");
-  if (c->resync && !c->running) volt__resync(c);
+  if (c->resync && !volt__busy(c)) volt__resync(c);
   volt__refresh(c, n);
   if (tracked) track_inline(c, n);
   /* Outside any flush, with nothing queued that could still report them,
    * replaced values are released before the read returns. */
-  if (!c->flushing && !c->running) {
+  if (!c->flushing && !volt__busy(c)) {
     if (c->graves_len && !c->queue_len) volt__drain_graves(c);
     if (c->limbo_len) volt__drain_limbo(c);
   }

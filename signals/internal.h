@@ -56,6 +56,18 @@ static inline bool volt__is_listener(const volt_node *n) {
   return VOLT__KIND(n) != VOLT__K_COMPUTED;
 }
 
+/* User code of the graph is on the C stack (an effect, computed or watcher
+ * function, or a disposal walk): no flush may start and slots wait in limbo. */
+static inline bool volt__busy(const volt__core *c) { return c->running || c->computing; }
+
+/* The owner of nodes and cleanups created now: the computed being evaluated
+ * (it owns what its function creates), else the running effect or scope. */
+static inline volt_node *volt__current_owner(const volt__core *c) {
+  volt__frame *f = c->frame;
+  if (f && VOLT__KIND(f->node) == VOLT__K_COMPUTED) return f->node;
+  return c->owner;
+}
+
 /* Loop-thread check for public entry points: returns from the caller. */
 #define VOLT__CHECK_THREAD(c, ret) \
   do {                             \

@@ -81,7 +81,8 @@ volt_node *volt__node_new(volt__core *c, unsigned kind, const volt_opts *opts) {
     if (opts->release) n->flags |= VOLT__F_RELEASE;
     if (opts->watched || opts->unwatched) n->flags |= VOLT__F_HOOKS;
   }
-  if (c->owner && attach(c, c->owner, n)) goto fail;
+  volt_node *owner = volt__current_owner(c);
+  if (owner && attach(c, owner, n)) goto fail;
   return n;
 fail:
   volt__ext_release(c, n);
@@ -143,7 +144,7 @@ void volt__finish_dispose(volt__core *c, volt_node *n) {
   volt__ext_release(c, n);
   n->flags = (n->flags & VOLT__K_MASK) | VOLT__F_DISPOSED | (n->flags & VOLT__F_QUEUED);
   c->live_nodes--;
-  if (c->flushing || c->running || (n->flags & VOLT__F_QUEUED)) {
+  if (c->flushing || volt__busy(c) || (n->flags & VOLT__F_QUEUED)) {
     if (c->limbo_len == c->limbo_cap &&
         volt__grow(c, (void **)&c->limbo, &c->limbo_cap, c->limbo_len + 1, sizeof(volt_node *))) {
       /* Cannot wait: the slot stays out of use until the runtime closes (it
@@ -164,7 +165,7 @@ static void dispose_walk(volt__core *c, volt_node *root, bool direct);
 void volt__dispose_tree(volt__core *c, volt_node *root) {
   /* Count as running: slots go to limbo, so pointers held here stay valid
    * even if cleanups dispose more. */
-  bool direct = !c->flushing && !c->running;
+  bool direct = !c->flushing && !volt__busy(c);
   c->running++;
   dispose_walk(c, root, direct);
   c->running--;
@@ -258,7 +259,7 @@ void volt_dispose(volt_node *n) {
   if (!volt__on_loop(c)) return;
   if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) return;
   volt__dispose_tree(c, n);
-  if (!c->flushing && !c->running) volt__drain_limbo(c);
+  if (!c->flushing && !volt__busy(c)) volt__drain_limbo(c);
   volt__maybe_flush(c);
 }
 
@@ -285,7 +286,7 @@ volt_node *volt_scope(volt_rt *rt, void (*fn)(void *ud), void *ud) {
     volt__finish_dispose(c, n);
     n = NULL;
   }
-  if (!c->flushing && !c->running) volt__drain_limbo(c);
+  if (!c->flushing && !volt__busy(c)) volt__drain_limbo(c);
   volt__maybe_flush(c);
   return n;
 }
@@ -298,15 +299,16 @@ int volt_on_cleanup(volt_rt *rt, void (*fn)(void *ud), void *ud) {
   if (!cl) return VOLT_ENOMEM;
   cl->fn = fn;
   cl->ud = ud;
-  if (c->owner) {
-    volt__ext *x = volt__ext_get(c, c->owner, true);
+  volt_node *owner = volt__current_owner(c);
+  if (owner) {
+    volt__ext *x = volt__ext_get(c, owner, true);
     if (!x) {
       volt__free(c, cl, sizeof *cl);
       return VOLT_ENOMEM;
     }
     cl->next = x->cleanups;
     x->cleanups = cl;
-    c->owner->flags |= VOLT__F_OWNS;
+    owner->flags |= VOLT__F_OWNS;
   } else {
     cl->next = c->root_cleanups;
     c->root_cleanups = cl;

@@ -60,6 +60,6 @@ int volt_unwatch(volt_watcher *wh) {
   VOLT__CHECK_THREAD(c, VOLT_ETHREAD);
   if (VOLT__KIND(w) != VOLT__K_WATCHER || (w->flags & VOLT__F_DISPOSED)) return VOLT_EINVAL;
   volt__dispose_tree(c, w);
-  if (!c->flushing && !c->running) volt__drain_limbo(c);
+  if (!c->flushing && !volt__busy(c)) volt__drain_limbo(c);
   return 0;
 }
