@@ -7,16 +7,6 @@
 #include "runtime/inbox.h"
 #include "runtime/rt.h"
 
-static void *default_realloc(void *ud, void *p, size_t old, size_t n) {
-  (void)ud;
-  (void)old;
-  if (n == 0) {
-    free(p);
-    return NULL;
-  }
-  return realloc(p, n);
-}
-
 /* ---- deferred flushing ------------------------------------------------------ */
 
 static bool has_work(volt__core *c) { return c->queue_len || c->graves_len || c->defer_len; }
@@ -58,7 +48,7 @@ static void after_flush(volt_rt *rt) {
 int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *cfg) {
   if (!out) return VOLT_EINVAL;
   if (cfg && cfg->deferred && !loop) return VOLT_EINVAL;
-  volt_realloc_fn ra = (cfg && cfg->realloc) ? cfg->realloc : default_realloc;
+  volt_realloc_fn ra = (cfg && cfg->realloc) ? cfg->realloc : volt__default_realloc;
   void *ud = cfg ? cfg->realloc_ud : NULL;
   volt_rt *rt = ra(ud, NULL, 0, sizeof *rt);
   if (!rt) return VOLT_ENOMEM;

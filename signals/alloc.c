@@ -19,7 +19,7 @@ const void *volt__thread_tag(void) { return &volt__tls_byte; }
 
 /* ---- allocator -------------------------------------------------------------- */
 
-static void *default_realloc(void *ud, void *p, size_t old, size_t n) {
+void *volt__default_realloc(void *ud, void *p, size_t old, size_t n) {
   (void)ud;
   (void)old;
   if (n == 0) {
@@ -251,7 +251,7 @@ void volt__core_free(volt__core *c) {
 
 void volt__core_defaults(volt__core *c, volt_rt *rt, const volt_config *cfg) {
   (void)rt;
-  c->realloc = (cfg && cfg->realloc) ? cfg->realloc : default_realloc;
+  c->realloc = (cfg && cfg->realloc) ? cfg->realloc : volt__default_realloc;
   c->realloc_ud = cfg ? cfg->realloc_ud : NULL;
   c->thread_tag = volt__thread_tag();
   c->max_rounds = (cfg && cfg->max_rounds) ? cfg->max_rounds : 100;

@@ -245,6 +245,9 @@ static inline bool volt__on_loop(const volt__core *c) {
 }
 const void *volt__thread_tag(void);
 
+/* The allocator used when the config names none: the C library's. */
+void *volt__default_realloc(void *ud, void *p, size_t old, size_t n);
+
 /* Allocation through the hook, counted in c->bytes. */
 void *volt__alloc(volt__core *c, size_t n);
 void *volt__realloc(volt__core *c, void *p, size_t old, size_t n);
