@@ -47,8 +47,7 @@ enum {
   VOLT__F_EQUALS = 1u << 12,   /* ext has an equals function */
   VOLT__F_ALWAYS = 1u << 13,   /* every write notifies (events) */
   VOLT__F_LISTENER = 1u << 14, /* subscriber handled by kind ops, not run as effect */
-  VOLT__F_SCHEDULED = 1u << 15, /* in a limbo or free list */
-  VOLT__F_OWNS = 1u << 16       /* has (or had) children or cleanups */
+  VOLT__F_OWNS = 1u << 16 /* has (or had) children or cleanups */
 };
 
 #define VOLT__KIND(n) ((n)->flags & VOLT__K_MASK)
