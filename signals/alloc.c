@@ -163,18 +163,13 @@ void volt__edge_free(volt__core *c, uint32_t i) {
 
 /* ---- extensions ---------------------------------------------------------------- */
 
-static volt__ext *ext_at(volt__core *c, uint32_t i) {
-  return &c->ext_chunks[i / VOLT__EXT_CHUNK][i % VOLT__EXT_CHUNK];
-}
-
-volt__ext *(volt__ext_of)(volt__core *c, const volt_node *n) { return volt__ext_of(c, n); }
 
 volt__ext *volt__ext_get(volt__core *c, volt_node *n, bool create) {
-  if (n->ext) return ext_at(c, n->ext);
+  if (n->ext) return volt__ext_at(c, n->ext);
   if (!create) return NULL;
   uint32_t i = c->free_ext;
   if (i) {
-    c->free_ext = ext_at(c, i)->next_free;
+    c->free_ext = volt__ext_at(c, i)->next_free;
   } else {
     if (c->ext_used == 0) c->ext_used = 1;
     if (c->ext_used >= c->ext_nchunks * VOLT__EXT_CHUNK) {
@@ -192,7 +187,7 @@ volt__ext *volt__ext_get(volt__core *c, volt_node *n, bool create) {
     }
     i = c->ext_used++;
   }
-  volt__ext *x = ext_at(c, i);
+  volt__ext *x = volt__ext_at(c, i);
   memset(x, 0, sizeof *x);
   x->node = n;
   n->ext = i;
@@ -201,7 +196,7 @@ volt__ext *volt__ext_get(volt__core *c, volt_node *n, bool create) {
 
 void volt__ext_release(volt__core *c, volt_node *n) {
   if (!n->ext) return;
-  volt__ext *x = ext_at(c, n->ext);
+  volt__ext *x = volt__ext_at(c, n->ext);
   volt__strfree(c, x->name);
   x->name = NULL;
   volt__free(c, x->kids, (size_t)x->kids_cap * sizeof(volt_node *));

@@ -162,17 +162,16 @@ int volt__flush(volt__core *c) {
     else
       n->flags &= ~VOLT__F_QUEUED;
   }
+  c->queue_len = keep;
+  c->queue_head = 0;
+  /* Watchers that were waiting for the effects go back in the queue. */
   for (uint32_t i = 0; i < c->wq_len; i++) {
     volt_node *n = c->wq[i];
     if (!(n->flags & VOLT__F_QUEUED)) continue;
-    if (!(n->flags & VOLT__F_DISPOSED) && keep < c->queue_cap && keep < c->queue_len)
-      c->queue[keep++] = n;
-    else
-      n->flags &= ~VOLT__F_QUEUED;
+    n->flags &= ~VOLT__F_QUEUED;
+    volt__enqueue(c, n); /* out of memory: resync finds it at the next flush */
   }
   c->wq_len = 0;
-  c->queue_len = keep;
-  c->queue_head = 0;
 done:
   if (c->graves_len) volt__drain_graves(c);
   c->flushing = false;

@@ -10,15 +10,12 @@ volt_node *volt__node_alloc(volt__core *c);
 void volt__node_release_slot(volt__core *c, volt_node *n);
 uint32_t volt__edge_alloc(volt__core *c);
 void volt__edge_free(volt__core *c, uint32_t i);
-volt__ext *(volt__ext_of)(volt__core *c, const volt_node *n);
-/* Inlined: the extension of n, or NULL. */
-static inline volt__ext *volt__ext_inline(volt__core *c, const volt_node *n) {
-  uint32_t i = n->ext;
-  return i ? &c->ext_chunks[i / VOLT__EXT_CHUNK][i % VOLT__EXT_CHUNK] : NULL;
-}
-#define volt__ext_of(c, n) volt__ext_inline((c), (n))
+/* Extension records by index (chunks never move), and a node's own. */
 static inline volt__ext *volt__ext_at(volt__core *c, uint32_t i) {
   return &c->ext_chunks[i / VOLT__EXT_CHUNK][i % VOLT__EXT_CHUNK];
+}
+static inline volt__ext *volt__ext_of(volt__core *c, const volt_node *n) {
+  return n->ext ? volt__ext_at(c, n->ext) : NULL;
 }
 /* owner.c: the node's owner, NULL for the runtime. */
 volt_node *volt__owner_of(volt__core *c, const volt_node *n);
