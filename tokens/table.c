@@ -242,9 +242,10 @@ int volt__ack_apply(volt__core *c, volt_ack ack, bool ok, int code, const char *
   struct volt__tokens *tb = c->tokens;
   if (!tb || ack.id >= tb->len) return VOLT_ESTALE;
   volt__slot *s = &tb->slots[ack.id];
-  if (s->gen != ack.gen || !s->obj) return VOLT_ESTALE;
-  if (s->kind == VOLT__SLOT_JOIN) return join_apply(c, ack.id, ok, code, msg);
+  /* A token checks its own generation (volt__token_ack, also used by joins). */
   if (s->kind == VOLT__SLOT_TOKEN) return volt__token_ack(c, ack, ok, code, msg);
+  if (s->kind == VOLT__SLOT_JOIN && s->gen == ack.gen && s->obj)
+    return join_apply(c, ack.id, ok, code, msg);
   return VOLT_ESTALE;
 }
 

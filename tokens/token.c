@@ -25,7 +25,6 @@ typedef struct volt__token {
   volt_node *node;
   volt_node *src;
   uint32_t id;  /* handle slot */
-  uint32_t gen; /* the current mint (valid while PENDING) */
   uint8_t state;
   uint8_t flags; /* VOLT_TOKEN_* */
   bool src_event;
@@ -59,7 +58,7 @@ static volt_ack tok_ack(volt__core *c, volt__token *t) {
   volt_ack a;
   a.rt = (volt_rt *)(void *)c;
   a.id = t->id;
-  a.gen = t->gen;
+  a.gen = c->tokens->slots[t->id].gen; /* the current mint while PENDING */
   return a;
 }
 
@@ -124,7 +123,7 @@ static bool src_readable(volt__core *c, volt__token *t) {
 static void tok_mint(volt__core *c, volt__token *t, volt_val stamp) {
   bool superseding = t->state == VOLT_PENDING;
   volt_ack old = tok_ack(c, t);
-  t->gen = volt__slot_bump(c, t->id);
+  volt__slot_bump(c, t->id);
   if (t->state == VOLT_FAILED) tok_drop(c, t, &t->err);
   t->state = VOLT_PENDING;
   tok_drop(c, t, &t->stamp);
@@ -194,9 +193,9 @@ void volt__token_occurrence(volt__core *c, volt_node *tok, volt_val payload) {
 }
 
 int volt__token_ack(volt__core *c, volt_ack ack, bool ok, int code, const char *msg) {
+  /* The slot's generation names the pending mint: a match is the whole test. */
   volt__token *t = volt__slot_get(c, ack.id, ack.gen, VOLT__SLOT_TOKEN);
-  if (!t || ack.rt != (volt_rt *)(void *)c || t->state != VOLT_PENDING || t->gen != ack.gen)
-    return VOLT_ESTALE;
+  if (!t || ack.rt != (volt_rt *)(void *)c || t->state != VOLT_PENDING) return VOLT_ESTALE;
   volt__slot_bump(c, t->id); /* the mint is consumed: its ack is now stale */
   bool stamped = (t->flags & VOLT_TOKEN_STAMPED) != 0;
   if (!ok) {
@@ -278,7 +277,6 @@ volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
   x->data = t;
   t->id = volt__slot_new(c, VOLT__SLOT_TOKEN, t);
   if (!t->id) goto fail;
-  t->gen = c->tokens->slots[t->id].gen;
   if (volt__link(c, source, n) != 0) {
     t->src = NULL;
     goto fail;
