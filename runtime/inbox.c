@@ -225,6 +225,17 @@ static int push(volt_rt *rt, item *it) {
   return 0;
 }
 
+/* Queues it, or frees it (not its payload: the caller still owns that) when
+ * the inbox refuses. */
+static int push_or_discard(volt_rt *rt, item *it) {
+  int r = push(rt, it);
+  if (r != 0) {
+    free(it->msg);
+    free(it);
+  }
+  return r;
+}
+
 int volt__inbox_push_ack(volt_rt *rt, volt_ack ack, bool ok, int code, const char *msg) {
   if (!rt) return VOLT_EINVAL;
   if (atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
@@ -238,12 +249,7 @@ int volt__inbox_push_ack(volt_rt *rt, volt_ack ack, bool ok, int code, const cha
     free(it);
     return VOLT_ENOMEM;
   }
-  int r = push(rt, it);
-  if (r != 0) {
-    free(it->msg);
-    free(it);
-  }
-  return r;
+  return push_or_discard(rt, it);
 }
 
 int volt__inbox_push_emit(volt_rt *rt, uint32_t id, uint32_t gen, volt_val payload,
@@ -266,10 +272,5 @@ int volt__inbox_push_emit(volt_rt *rt, uint32_t id, uint32_t gen, volt_val paylo
     payload.u.msg = it->msg;
   }
   it->payload = payload;
-  int r = push(rt, it);
-  if (r != 0) {
-    free(it->msg);
-    free(it);
-  }
-  return r;
+  return push_or_discard(rt, it);
 }
