@@ -553,9 +553,10 @@ static bool update_dep(volt__core *c, volt_node *dep) {
 
 /* n is PENDING: walks its dependencies depth first, updating dirty ones from
  * the bottom up. True when one of n's direct dependencies changed.
- * The way back up from a node with a single subscriber is that subscriber's
- * edge; only nodes with several subscribers push the edge they were entered
- * by on the scratch stack. */
+ * The way back up is the edge each level was entered by, kept on the
+ * scratch stack: popping it does not wait for the node above to be loaded,
+ * so the loads of the way up overlap (following cur->subs instead makes
+ * one chain of dependent loads per level). */
 bool volt__check_dirty(volt__core *c, volt_node *n) {
   uint32_t base = c->sp, sp = base;
   volt_node *cur = n; /* the node whose dependencies are being scanned */
@@ -583,13 +584,11 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
         }
       } else if ((df & (VOLT__F_PENDING | VOLT__K_MASK)) == (VOLT__F_PENDING | VOLT__K_COMPUTED) &&
                  dep->deps) {
-        if (edges[dep->subs].next_sub) { /* several subscribers: remember the way back */
-          if (sp == c->stack_cap && volt__stack_reserve(c, sp + 1)) {
-            c->sp = base;
-            return true; /* cannot walk: recompute to be safe */
-          }
-          c->stack[sp++] = e;
+        if (sp == c->stack_cap && volt__stack_reserve(c, sp + 1)) {
+          c->sp = base;
+          return true; /* cannot walk: recompute to be safe */
         }
+        c->stack[sp++] = e; /* the way back up */
         cur = dep;
         e = dep->deps;
         continue;
@@ -603,15 +602,11 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
      * marked cur itself dirty meanwhile. Go up. */
     if (cur->flags & VOLT__F_DIRTY) dirty = true;
     for (;;) {
-      if (cur == n) {
+      if (sp == base) { /* back at n */
         c->sp = base;
         return dirty;
       }
-      uint32_t up;
-      if (sp > base && edges[c->stack[sp - 1]].dep == cur)
-        up = c->stack[--sp];
-      else
-        up = cur->subs;
+      uint32_t up = c->stack[--sp];
       if (dirty) {
         c->sp = sp;
         dirty = update_computed(c, cur);
