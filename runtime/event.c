@@ -26,10 +26,13 @@ typedef struct event_rec {
 
 static void event_dispose(volt_node *n);
 
+/* An event node's u.f.fn: tells events apart without reading the flags. */
+static const char event_mark;
+
 static const volt__kind_ops event_ops = {"event", NULL, event_dispose};
 
 static void event_dispose(volt_node *n) {
-  volt__core *c = VOLT__CORE(n->rt);
+  volt__core *c = VOLT__CORE(volt__rt_of(n));
   volt__ext *x = volt__ext_get(c, n, false);
   event_rec *e = x ? x->data : NULL;
   if (!e) return;
@@ -61,18 +64,19 @@ volt_node *volt_event_opts(volt_rt *rt, const volt_opts *opts) {
   volt_node *n = volt__node_new(c, VOLT__K_EVENT, &o);
   if (!n) return NULL;
   n->flags |= VOLT__F_ALWAYS | VOLT__F_HAS_VALUE; /* value: the latest payload (NIL) */
-  n->value = volt_nil();
   volt__ext *x = volt__ext_get(c, n, true);
   event_rec *e = x ? volt__alloc(c, sizeof *e) : NULL;
   if (!e) goto fail;
   memset(e, 0, sizeof *e);
   e->node = n;
+  e->pub.rt = rt;
   e->pub.release = o.release;
   e->pub.release_ud = o.ud;
   x->data = e;
   e->pub.id = volt__slot_new(c, VOLT__SLOT_EVENT, e);
   if (!e->pub.id) goto fail;
   e->pub.gen = c->tokens->slots[e->pub.id].gen;
+  n->u.f.fn.any = (void *)&event_mark;
   n->u.f.ud = &e->pub;
   return n;
 fail:
@@ -86,9 +90,9 @@ volt_node *volt_event(volt_rt *rt) { return volt_event_opts(rt, NULL); }
 /* Stores the payload (owned by the event from now on), delivers the
  * occurrence to token subscribers, propagates. No flush. */
 static void emit_now(volt__core *c, volt_node *ev, volt_val payload) {
-  volt_val old = ev->value;
+  volt_val old = volt__value(ev);
   payload.flags = 0;
-  ev->value = volt__val_own(c, payload);
+  volt__set_value(ev, volt__val_own(c, payload));
   if (!(old.tag == VOLT_PTR && payload.tag == VOLT_PTR && old.u.p == payload.u.p))
     volt__release_later(c, ev, old);
   /* Tokens first, one occurrence each. Their transitions only mark the
@@ -100,7 +104,7 @@ static void emit_now(volt__core *c, volt_node *ev, volt_val payload) {
     uint32_t next = e->next_sub;
     volt_node *s = e->sub;
     if (VOLT__KIND(s) == VOLT__K_TOKEN && !(s->flags & VOLT__F_DISPOSED))
-      volt__token_occurrence(c, s, ev->value);
+      volt__token_occurrence(c, s, volt__value(ev));
     i = next;
   }
   volt__propagate(c, ev);
@@ -109,7 +113,7 @@ static void emit_now(volt__core *c, volt_node *ev, volt_val payload) {
 /* Loop thread. See volt/token.h. */
 int volt_emit(volt_node *ev, volt_val payload) {
   if (!ev) return VOLT_EINVAL;
-  volt__core *c = VOLT__CORE(ev->rt);
+  volt__core *c = VOLT__CORE(volt__rt_of(ev));
   if (!volt__on_loop(c)) return VOLT_ETHREAD;
   if (VOLT__KIND(ev) != VOLT__K_EVENT || (ev->flags & VOLT__F_DISPOSED)) return VOLT_EINVAL;
   if (c->computing || c->closing) {
@@ -124,13 +128,15 @@ int volt_emit(volt_node *ev, volt_val payload) {
 /* Any thread. See volt/token.h. */
 int volt_emit_async(volt_node *ev, volt_val payload) {
   if (!ev) return VOLT_EINVAL;
-  volt_rt *rt = ev->rt;
-  volt__core *c = VOLT__CORE(rt);
-  if (atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
-  if (volt__on_loop(c) && (VOLT__KIND(ev) != VOLT__K_EVENT || (ev->flags & VOLT__F_DISPOSED)))
-    return VOLT_EINVAL;
+  /* Only fields written once, when the event was made, are read here: the
+   * loop thread keeps writing the flags word. */
+  if (ev->u.f.fn.any != &event_mark) return VOLT_EINVAL;
   const volt__event *e = ev->u.f.ud;
   if (!e) return VOLT_EINVAL;
+  volt_rt *rt = e->rt;
+  volt__core *c = VOLT__CORE(rt);
+  if (atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
+  if (volt__on_loop(c) && (ev->flags & VOLT__F_DISPOSED)) return VOLT_EINVAL;
   return volt__inbox_push_emit(rt, e->id, e->gen, payload, e->release, e->release_ud);
 }
 

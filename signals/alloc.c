@@ -2,7 +2,9 @@
  * the edge array, extension records, and the loop-thread identity.
  *
  * Nodes: 64-byte slots carved from slabs of VOLT__SLAB_NODES; a slot's
- * address never changes, so users can hold volt_node pointers. Edges: one
+ * address never changes, so users can hold volt_node pointers. The 8 bytes
+ * below a slab's first slot hold the runtime pointer: a node finds it from
+ * its slot index. Edges: one
  * array of 32-byte records addressed by 32-bit index; it may move when it
  * grows, so code keeps indices, not pointers, across anything that links.
  * Extensions: chunks of VOLT__EXT_CHUNK records, stable addresses.
@@ -88,26 +90,31 @@ volt_node *volt__node_alloc(volt__core *c) {
     size_t sz = (size_t)VOLT__SLAB_NODES * sizeof(volt_node) + 64;
     char *raw = volt__alloc(c, sz);
     if (!raw) return NULL;
-    volt_node *slab = (volt_node *)(void *)(raw + ((64 - ((uintptr_t)raw & 63)) & 63));
+    /* The runtime pointer sits just below the first slot, in the alignment
+     * padding (volt__rt_of). */
+    uintptr_t first = ((uintptr_t)raw + 8 + 63) & ~(uintptr_t)63; /* raw is 8-aligned: <= raw + 64 */
+    volt_node *slab = (volt_node *)(void *)(raw + (first - (uintptr_t)raw));
     c->node_bytes += sz;
     c->slabs[c->nslabs].nodes = slab;
     c->slabs[c->nslabs].raw = raw;
     c->nslabs++;
-    /* Thread the slots onto the free list, first slot first. */
+    ((volt_rt **)(void *)slab)[-1] = (volt_rt *)c;
+    /* Each slot knows its index. Thread the slots onto the free list, first
+     * slot first. */
     for (uint32_t i = VOLT__SLAB_NODES; i-- > 0;) {
-      slab[i].flags = VOLT__K_FREE;
-      slab[i].rt = (volt_rt *)c;
-      slab[i].u.f.fn.any = c->free_nodes;
+      slab[i].flags = VOLT__K_FREE | (i << VOLT__SLOT_SHIFT);
+      slab[i].dep1 = c->free_nodes;
       c->free_nodes = &slab[i];
     }
     n = c->free_nodes;
   }
-  c->free_nodes = (volt_node *)n->u.f.fn.any;
-  n->flags = 0;
+  c->free_nodes = n->dep1;
+  n->flags &= VOLT__SLOT_BITS; /* kind FREE, value NIL */
   n->deps = n->subs = 0;
+  n->sub1 = n->dep1 = NULL;
   n->owner = n->pos = 0;
   n->ext = 0;
-  n->value = volt_nil();
+  n->val.i = 0;
   n->u.f.fn.any = NULL;
   n->u.f.ud = NULL;
   c->live_nodes++;
@@ -117,8 +124,8 @@ volt_node *volt__node_alloc(volt__core *c) {
 /* Returns a disposed node's slot to the free list (live_nodes was already
  * decremented when it was disposed). */
 void volt__node_release_slot(volt__core *c, volt_node *n) {
-  n->flags = VOLT__K_FREE;
-  n->u.f.fn.any = c->free_nodes;
+  n->flags &= VOLT__SLOT_BITS; /* kind FREE */
+  n->dep1 = c->free_nodes; /* u stays: see volt_emit_async */
   c->free_nodes = n;
 }
 

@@ -63,15 +63,37 @@ typedef struct volt__edge {
   uint32_t version;   /* tracking run that last confirmed this edge */
 } volt__edge;
 
+/* Bits of a node's flags word above the state flags: the tag of the stored
+ * value, whether that value is an error whose message the library copied,
+ * and the node's index in its slab (the runtime pointer is stored just below
+ * the slab's first slot). */
+enum {
+  VOLT__VT_SHIFT = 17,
+  VOLT__VT_MASK = 7u << 17,
+  VOLT__F_VOWN = 1u << 20,
+  VOLT__SLOT_SHIFT = 22
+};
+#define VOLT__SLOT_BITS (~0u << VOLT__SLOT_SHIFT)
+
+/* A stored value's payload; its tag is in the node's flags. */
+typedef union volt__payload {
+  bool b;
+  int64_t i;
+  double n;
+  void *p;
+  const char *msg; /* VOLT_ERR with VOLT__F_VOWN: the copied message */
+} volt__payload;
+
 struct volt_node {
-  uint32_t flags;
+  uint32_t flags; /* kind, state flags, value tag, slot (see above) */
   uint32_t deps;  /* dependency list (edge indices, singly linked) */
   uint32_t subs;  /* subscriber list (edge indices, doubly linked and
                      circular backwards: the head's prev_sub is the tail) */
   uint32_t ext;   /* extension index, 0: none */
   uint32_t owner; /* extension index of the owner, 0: the runtime */
   uint32_t pos;   /* index in the owner's list of children */
-  volt_val value;           /* current value */
+  volt__payload val; /* current value (tag in flags; VOLT_ERR without
+                        VOLT__F_VOWN keeps its code here) */
   union {
     struct {
       union {
@@ -84,11 +106,77 @@ struct volt_node {
     } f;
     volt_val pending; /* signals: the value written but not yet settled */
   } u;
-  volt_rt *rt; /* set once per slab slot, never rewritten */
+  /* The first subscriber and the first dependency themselves (the nodes at
+   * the heads of the two lists): walking the graph down or up a level is
+   * then one load, not two (edge, then node). */
+  volt_node *sub1;
+  volt_node *dep1;
 };
 
 _Static_assert(sizeof(struct volt_node) == 64, "a node is one cache line");
 _Static_assert(sizeof(volt__edge) == 32, "an edge is half a cache line");
+
+/* The runtime a node belongs to: stored just below its slab's first slot.
+ * Loop thread (the flags word is written there). */
+static inline volt_rt *volt__rt_of(const volt_node *n) {
+  const volt_node *slab0 = n - (n->flags >> VOLT__SLOT_SHIFT);
+  return ((volt_rt *const *)(const void *)slab0)[-1];
+}
+
+/* An ERR message copied by the library carries its code in front of it. */
+#define VOLT__ERRHDR 8u
+static inline int32_t volt__errcode(const char *msg) {
+  return *(const int32_t *)(const void *)(msg - VOLT__ERRHDR);
+}
+#define VOLT__V_OWNED 0x1u /* value flag: the ERR message was copied by the library */
+
+static inline volt_tag_t volt__vtag(const volt_node *n) {
+  return (volt_tag_t)((n->flags & VOLT__VT_MASK) >> VOLT__VT_SHIFT);
+}
+/* The node's value as a volt_val (an owned ERR keeps VOLT__V_OWNED). */
+static inline volt_val volt__value(const volt_node *n) {
+  volt_val v;
+  v.tag = (uint8_t)volt__vtag(n);
+  v.flags = 0;
+  v.reserved = 0;
+  v.code = 0;
+  v.u.i = n->val.i;
+  if (v.tag == VOLT_ERR) {
+    if (n->flags & VOLT__F_VOWN) {
+      v.flags = VOLT__V_OWNED;
+      v.code = volt__errcode(n->val.msg);
+    } else {
+      v.code = (int32_t)n->val.i;
+      v.u.msg = NULL;
+    }
+  } else if (v.tag == VOLT_BOOL) {
+    v.u.i = 0;
+    v.u.b = n->val.b;
+  }
+  return v;
+}
+/* Stores v as the node's value (no release of the old one). An ERR value is
+ * kept as its copied message (VOLT__V_OWNED) or as its code alone. */
+static inline void volt__set_value(volt_node *n, volt_val v) {
+  uint32_t f = n->flags & ~(VOLT__VT_MASK | VOLT__F_VOWN);
+  f |= (uint32_t)v.tag << VOLT__VT_SHIFT;
+  if (v.tag == VOLT_ERR) {
+    if ((v.flags & VOLT__V_OWNED) && v.u.msg) {
+      f |= VOLT__F_VOWN;
+      n->val.msg = v.u.msg;
+    } else {
+      n->val.i = v.code;
+    }
+  } else if (v.tag == VOLT_BOOL) {
+    n->val.i = 0;
+    n->val.b = v.u.b;
+  } else if (v.tag == VOLT_NIL) {
+    n->val.i = 0;
+  } else {
+    n->val.i = v.u.i;
+  }
+  n->flags = f;
+}
 
 typedef struct volt__cleanup {
   struct volt__cleanup *next;
@@ -141,7 +229,7 @@ typedef struct volt__frame {
   struct volt__frame *prev;
 } volt__frame;
 
-#define VOLT__SLAB_NODES 1024u
+#define VOLT__SLAB_NODES 1024u /* at most 1 << (32 - VOLT__SLOT_SHIFT) */
 
 typedef struct volt__slab {
   volt_node *nodes; /* VOLT__SLAB_NODES slots, 64-byte aligned inside raw */
@@ -161,7 +249,7 @@ typedef struct volt__core {
   /* nodes */
   volt__slab *slabs;
   uint32_t nslabs, slabs_cap;
-  volt_node *free_nodes; /* linked through u.f.fn.any */
+  volt_node *free_nodes; /* linked through dep1 */
   size_t live_nodes;
 
   /* edges */
@@ -302,7 +390,5 @@ int volt__link(volt__core *c, volt_node *dep, volt_node *sub);
 /* Drops every dependency edge of sub. */
 void volt__unlink_deps(volt__core *c, volt_node *sub);
 
-/* value flag: the ERR message was copied by the library */
-#define VOLT__V_OWNED 0x1u
 
 #endif /* VOLT_SIGNALS_CORE_H */

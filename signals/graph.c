@@ -46,11 +46,21 @@ static inline bool needs_release(const volt_node *n, volt_val v) {
          (v.tag == VOLT_ERR && (v.flags & VOLT__V_OWNED));
 }
 
+/* A copied ERR message is stored behind an 8-byte header holding the code,
+ * so that a node keeps an error in its 8-byte payload (volt__errcode). */
 volt_val volt__val_own(volt__core *c, volt_val v) {
   if (v.tag == VOLT_ERR && v.u.msg) {
-    char *m = volt__strdup(c, v.u.msg);
-    v.u.msg = m; /* NULL when out of memory: the error keeps its code */
-    v.flags = m ? VOLT__V_OWNED : 0;
+    size_t len = strlen(v.u.msg) + 1;
+    char *h = volt__alloc(c, VOLT__ERRHDR + len);
+    if (h) {
+      memcpy(h, &v.code, sizeof v.code);
+      memcpy(h + VOLT__ERRHDR, v.u.msg, len);
+      v.u.msg = h + VOLT__ERRHDR;
+      v.flags = VOLT__V_OWNED;
+    } else {
+      v.u.msg = NULL; /* out of memory: the error keeps its code */
+      v.flags = 0;
+    }
   } else {
     v.flags = 0;
   }
@@ -58,7 +68,10 @@ volt_val volt__val_own(volt__core *c, volt_val v) {
 }
 
 void volt__val_drop(volt__core *c, volt_val v) {
-  if (v.tag == VOLT_ERR && (v.flags & VOLT__V_OWNED)) volt__strfree(c, (char *)(uintptr_t)v.u.msg);
+  if (v.tag == VOLT_ERR && (v.flags & VOLT__V_OWNED) && v.u.msg) {
+    char *h = (char *)(uintptr_t)v.u.msg - VOLT__ERRHDR;
+    volt__free(c, h, VOLT__ERRHDR + strlen(v.u.msg) + 1);
+  }
 }
 
 void volt__release_now(volt__core *c, volt_node *n, volt_val v) {
@@ -93,13 +106,12 @@ void volt__release_later(volt__core *c, volt_node *n, volt_val v) {
 }
 
 bool volt__store(volt__core *c, volt_node *n, volt_val v) {
-  if ((n->flags & VOLT__F_HAS_VALUE) && eq_fast(c, n, n->value, v)) {
-    if (v.tag == VOLT_PTR && v.u.p != n->value.u.p) volt__release_now(c, n, v);
+  volt_val old = volt__value(n);
+  if ((n->flags & VOLT__F_HAS_VALUE) && eq_fast(c, n, old, v)) {
+    if (v.tag == VOLT_PTR && v.u.p != old.u.p) volt__release_now(c, n, v);
     return false;
   }
-  volt_val old = n->value;
-  n->value = v.tag == VOLT_ERR ? volt__val_own(c, v) : v;
-  n->value.flags = v.tag == VOLT_ERR ? n->value.flags : 0;
+  volt__set_value(n, v.tag == VOLT_ERR ? volt__val_own(c, v) : v);
   if ((n->flags & VOLT__F_HAS_VALUE) && needs_release(n, old)) volt__release_later(c, n, old);
   n->flags |= VOLT__F_HAS_VALUE;
   return true;
@@ -108,18 +120,13 @@ bool volt__store(volt__core *c, volt_node *n, volt_val v) {
 /* The common case of volt__store, inlined: no hooks, no error values. */
 static inline bool store_fast(volt__core *c, volt_node *n, volt_val v) {
   uint32_t f = n->flags;
-  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE)) && v.tag != VOLT_ERR && n->value.tag != VOLT_ERR &&
-      v.tag != VOLT_NUM) {
-    if ((f & VOLT__F_HAS_VALUE) && n->value.tag == v.tag && n->value.u.i == v.u.i &&
-        (v.tag != VOLT_BOOL || n->value.u.b == v.u.b))
+  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE)) && (v.tag == VOLT_INT || v.tag == VOLT_PTR) &&
+      (f & VOLT__VT_MASK) != ((uint32_t)VOLT_ERR << VOLT__VT_SHIFT)) {
+    uint32_t vt = (uint32_t)v.tag << VOLT__VT_SHIFT;
+    if ((f & (VOLT__F_HAS_VALUE | VOLT__VT_MASK)) == (VOLT__F_HAS_VALUE | vt) && n->val.i == v.u.i)
       return false;
-    if (v.tag == VOLT_BOOL) {
-      volt_val b = volt_bool(v.u.b); /* only the bool byte is meaningful */
-      v = b;
-    }
-    v.flags = 0;
-    n->value = v;
-    n->flags = f | VOLT__F_HAS_VALUE;
+    n->val.i = v.u.i;
+    n->flags = (f & ~VOLT__VT_MASK) | vt | VOLT__F_HAS_VALUE;
     return true;
   }
   return volt__store(c, n, v);
@@ -129,11 +136,12 @@ static inline bool store_fast(volt__core *c, volt_node *n, volt_val v) {
 static inline bool settle_fast(volt__core *c, volt_node *n) {
   uint32_t f = n->flags;
   volt_val p = n->u.pending;
-  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE)) && p.tag == VOLT_INT && n->value.tag == VOLT_INT) {
+  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE)) && p.tag == VOLT_INT &&
+      (f & VOLT__VT_MASK) == ((uint32_t)VOLT_INT << VOLT__VT_SHIFT)) {
     n->flags = f & ~VOLT__F_DIRTY;
     n->u.pending = volt_nil();
-    if (n->value.u.i == p.u.i) return false;
-    n->value = p;
+    if (n->val.i == p.u.i) return false;
+    n->val.i = p.u.i;
     return true;
   }
   return volt__settle_signal(c, n);
@@ -144,12 +152,12 @@ bool volt__settle_signal(volt__core *c, volt_node *n) {
   n->flags &= ~VOLT__F_DIRTY;
   volt_val p = n->u.pending;
   n->u.pending = volt_nil();
-  if (eq_fast(c, n, n->value, p)) {
-    if ((p.tag != VOLT_PTR || p.u.p != n->value.u.p) && needs_release(n, p)) volt__release_now(c, n, p);
+  volt_val old = volt__value(n);
+  if (eq_fast(c, n, old, p)) {
+    if ((p.tag != VOLT_PTR || p.u.p != old.u.p) && needs_release(n, p)) volt__release_now(c, n, p);
     return false;
   }
-  volt_val old = n->value;
-  n->value = p;
+  volt__set_value(n, p);
   if (needs_release(n, old)) volt__release_later(c, n, old);
   return true;
 }
@@ -178,7 +186,7 @@ static uint32_t new_edge(volt__core *c, volt_node *dep, volt_node *sub, uint32_t
   if (prev)
     E(prev)->next_dep = e;
   else
-    sub->deps = e;
+    sub->deps = e, sub->dep1 = dep;
   if (head) {
     uint32_t tail = E(head)->prev_sub;
     E(tail)->next_sub = e;
@@ -186,7 +194,7 @@ static uint32_t new_edge(volt__core *c, volt_node *dep, volt_node *sub, uint32_t
     E(head)->prev_sub = e;
   } else {
     ed->prev_sub = e;
-    dep->subs = e;
+    dep->subs = e, dep->sub1 = sub;
     if (dep->flags & VOLT__F_HOOKS) fire_hook(c, dep, true);
   }
   return e;
@@ -231,6 +239,7 @@ static void unlink_from_dep(volt__core *c, uint32_t e) {
   if (e == head) {
     /* The new head inherits the tail link (unless the list empties). */
     dep->subs = ed->next_sub;
+    dep->sub1 = ed->next_sub ? E(ed->next_sub)->sub : NULL;
     if (ed->next_sub) E(ed->next_sub)->prev_sub = ed->prev_sub;
   } else {
     E(ed->prev_sub)->next_sub = ed->next_sub;
@@ -255,6 +264,7 @@ void volt__trim_deps(volt__core *c, volt_node *n, uint32_t tail) {
   } else {
     e = n->deps;
     n->deps = 0;
+    n->dep1 = NULL;
   }
   while (e) {
     uint32_t next = c->edges[e].next_dep;
@@ -271,6 +281,7 @@ void volt__unlink_deps(volt__core *c, volt_node *sub) { volt__trim_deps(c, sub, 
 void volt__unlink_subs(volt__core *c, volt_node *n) {
   uint32_t e = n->subs;
   n->subs = 0;
+  n->sub1 = NULL;
   while (e) {
     volt__edge *ed = E(e);
     uint32_t next = ed->next_sub;
@@ -285,7 +296,7 @@ void volt__unlink_subs(volt__core *c, volt_node *n) {
       if (prev)
         E(prev)->next_dep = ed->next_dep;
       else
-        sub->deps = ed->next_dep;
+        sub->deps = ed->next_dep, sub->dep1 = ed->next_dep ? E(ed->next_dep)->dep : NULL;
       if (sub->flags & VOLT__F_RUNNING) {
         /* Keep the running node's tracking cursor off the freed edge. */
         for (volt__frame *f = c->frame; f; f = f->prev)
@@ -330,9 +341,9 @@ void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target) {
   volt__edge *edges = c->edges; /* no edge is allocated while marking */
   uint32_t base = c->sp, sp = base;
   uint32_t level = target; /* mark for the current level */
+  volt_node *sub = n->sub1;  /* edges[e].sub */
   for (;;) {
     volt__edge *ed = &edges[e];
-    volt_node *sub = ed->sub;
     uint32_t f = sub->flags;
     if (!(f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING))) {
       sub->flags = f | level;
@@ -350,6 +361,7 @@ void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target) {
           c->stack[sp++] = ed->next_sub | (level == VOLT__F_PENDING ? TOPBIT : 0);
         }
         e = sub->subs;
+        sub = sub->sub1;
         level = VOLT__F_PENDING;
         continue;
       }
@@ -364,11 +376,13 @@ void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target) {
       if (!(f & VOLT__F_QUEUED) && volt__is_listener(sub)) volt__enqueue(c, sub);
     }
     e = ed->next_sub;
-    if (e) continue;
-    if (sp == base) break;
-    uint32_t top = c->stack[--sp];
-    e = top & ~TOPBIT;
-    level = (top & TOPBIT) ? VOLT__F_PENDING : VOLT__F_DIRTY;
+    if (!e) {
+      if (sp == base) break;
+      uint32_t top = c->stack[--sp];
+      e = top & ~TOPBIT;
+      level = (top & TOPBIT) ? VOLT__F_PENDING : VOLT__F_DIRTY;
+    }
+    sub = edges[e].sub;
   }
   c->sp = base;
 }
@@ -465,7 +479,8 @@ __attribute__((noinline)) static int finish_slow(volt__core *c, volt_node *n, vo
                                                  uint32_t aborts, bool oom) {
   if (c->deferred_evals != aborts) {
     /* v was computed from placeholders. */
-    if (v->tag == VOLT_PTR && !((n->flags & VOLT__F_HAS_VALUE) && v->u.p == n->value.u.p))
+    if (v->tag == VOLT_PTR && !((n->flags & VOLT__F_HAS_VALUE) && volt__vtag(n) == VOLT_PTR &&
+                                v->u.p == n->val.p))
       volt__release_now(c, n, *v);
     n->flags |= VOLT__F_DIRTY;
     if (n->flags & VOLT__F_DISPOSED) {
@@ -566,6 +581,7 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
   for (;;) {
     while (e) {
       volt_node *dep = edges[e].dep;
+    scan:;
       uint32_t df = dep->flags;
       if (df & VOLT__F_DIRTY) {
         c->sp = sp;
@@ -591,7 +607,8 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
         c->stack[sp++] = e; /* the way back up */
         cur = dep;
         e = dep->deps;
-        continue;
+        dep = dep->dep1;
+        goto scan;
       } else if (df & VOLT__F_PENDING) {
         dep->flags = df & ~VOLT__F_PENDING;
       }
@@ -644,25 +661,28 @@ void volt__refresh(volt__core *c, volt_node *n) {
 /* ---- public reads and writes ------------------------------------------------------- */
 
 /* Tracking with the two common cases inlined: the same dependency as the
- * last read, or the next one of the previous run. */
-static inline void track_inline(volt__core *c, volt_node *n) {
-  volt__frame *fr = c->frame;
-  if (!fr) return;
+ * last read, or the next one of the previous run. False when neither holds
+ * (volt__track does the rest). */
+static inline bool track_fast(volt__frame *fr, volt__edge *edges, volt_node *n) {
   uint32_t t = fr->tail;
-  volt__edge *edges = c->edges;
-  if (t && edges[t].dep == n) return;
+  if (t && edges[t].dep == n) return true;
   uint32_t nx = t ? edges[t].next_dep : fr->node->deps;
   if (nx && edges[nx].dep == n) {
     edges[nx].version = fr->version;
     fr->tail = nx;
-  } else {
-    volt__track(c, n);
+    return true;
   }
+  return false;
+}
+
+static inline void track_inline(volt__core *c, volt_node *n) {
+  volt__frame *fr = c->frame;
+  if (fr && !track_fast(fr, c->edges, n)) volt__track(c, n);
 }
 
 __attribute__((noinline)) static volt_val read_node(volt_node *n, bool tracked) {
   if (!n) return volt_err(VOLT_EINVAL, "NULL node");
-  volt__core *c = VOLT__CORE(n->rt);
+  volt__core *c = VOLT__CORE(volt__rt_of(n));
   if (!volt__on_loop(c)) return volt_err(VOLT_ETHREAD, "volt_get called off the loop thread");
   uint32_t k = VOLT__KIND(n);
   if (k == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED))
@@ -679,19 +699,33 @@ __attribute__((noinline)) static volt_val read_node(volt_node *n, bool tracked) 
     if (c->limbo_len) volt__drain_limbo(c);
   }
   if (k == VOLT__K_COMPUTED && !(n->flags & VOLT__F_HAS_VALUE)) return volt_nil();
-  return n->value;
+  return volt__value(n);
+}
+
+/* volt_get's fast path when the read is a new dependency. */
+__attribute__((noinline)) static volt_val get_track_slow(volt__core *c, volt_node *n) {
+  volt__track(c, n);
+  return volt__value(n);
 }
 
 volt_val volt_get(volt_node *n) {
-  /* Fast path: a settled node on the loop thread. */
+  /* Fast path: a settled node with a plain value, on the loop thread. */
   if (n) {
-    volt__core *c = VOLT__CORE(n->rt);
     uint32_t f = n->flags;
+    volt__core *c = VOLT__CORE(((volt_rt *const *)(const void *)(n - (f >> VOLT__SLOT_SHIFT)))[-1]);
+    uint32_t vt = (f & VOLT__VT_MASK) >> VOLT__VT_SHIFT;
     if ((f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED |
               VOLT__F_HAS_VALUE)) == VOLT__F_HAS_VALUE &&
-        volt__on_loop(c) && !c->resync) {
-      track_inline(c, n);
-      return n->value;
+        vt != VOLT_ERR && volt__on_loop(c) && !c->resync) {
+      volt__frame *fr = c->frame;
+      if (fr && !track_fast(fr, c->edges, n)) return get_track_slow(c, n);
+      volt_val v;
+      v.tag = (uint8_t)vt;
+      v.flags = 0;
+      v.reserved = 0;
+      v.code = 0;
+      v.u.i = n->val.i;
+      return v;
     }
   }
   return read_node(n, true);
@@ -700,7 +734,7 @@ volt_val volt_peek(volt_node *n) { return read_node(n, false); }
 
 int volt_set(volt_node *n, volt_val v) {
   if (!n) return VOLT_EINVAL;
-  volt__core *c = VOLT__CORE(n->rt);
+  volt__core *c = VOLT__CORE(volt__rt_of(n));
   if (!volt__on_loop(c)) return VOLT_ETHREAD;
   if (VOLT__KIND(n) != VOLT__K_SIGNAL || (n->flags & VOLT__F_DISPOSED)) return VOLT_EINVAL;
   if (c->computing) {
@@ -708,7 +742,8 @@ int volt_set(volt_node *n, volt_val v) {
     return VOLT_EPERM;
   }
   uint32_t f = n->flags;
-  volt_val latest = (f & VOLT__F_DIRTY) ? n->u.pending : n->value;
+  volt_val cur = volt__value(n);
+  volt_val latest = (f & VOLT__F_DIRTY) ? n->u.pending : cur;
   if (eq_fast(c, n, latest, v)) {
     if (v.tag == VOLT_PTR && v.u.p != latest.u.p) volt__release_now(c, n, v);
     return 0;
@@ -719,7 +754,7 @@ int volt_set(volt_node *n, volt_val v) {
     v.flags = 0;
   if (f & VOLT__F_DIRTY) {
     volt_val old = n->u.pending;
-    if ((old.tag != VOLT_PTR || old.u.p != n->value.u.p) && needs_release(n, old))
+    if ((old.tag != VOLT_PTR || cur.tag != VOLT_PTR || old.u.p != cur.u.p) && needs_release(n, old))
       volt__release_now(c, n, old);
   }
   n->u.pending = v;
@@ -749,7 +784,7 @@ volt_node *volt_signal(volt_rt *rt, volt_val init, const volt_opts *opts) {
     init = volt__val_own(c, init);
   else
     init.flags = 0;
-  n->value = init;
+  volt__set_value(n, init);
   n->u.pending = volt_nil();
   n->flags |= VOLT__F_HAS_VALUE;
   return n;

@@ -66,7 +66,7 @@ volt_node *volt__node_new(volt__core *c, unsigned kind, const volt_opts *opts) {
   if (c->closing) return NULL;
   volt_node *n = volt__node_alloc(c);
   if (!n) return NULL;
-  n->flags = kind;
+  n->flags = (n->flags & VOLT__SLOT_BITS) | kind;
   if (opts && (opts->name || opts->equals || opts->release || opts->watched || opts->unwatched ||
                opts->ud)) {
     volt__ext *x = volt__ext_get(c, n, true);
@@ -131,18 +131,18 @@ void volt__finish_dispose(volt__core *c, volt_node *n) {
   if (n->deps) volt__unlink_deps(c, n);
   if (n->subs) volt__unlink_subs(c, n);
   if (k == VOLT__K_SIGNAL || k == VOLT__K_COMPUTED || k == VOLT__K_EVENT) {
-    volt_val v = n->value;
+    volt_val v = volt__value(n);
     if ((n->flags & VOLT__F_HAS_VALUE) && (v.tag == VOLT_PTR || v.tag == VOLT_ERR))
       volt__release_later(c, n, v);
     if (k == VOLT__K_SIGNAL && (n->flags & VOLT__F_DIRTY)) {
       volt_val p = n->u.pending;
-      if (p.tag != VOLT_PTR || p.u.p != n->value.u.p) volt__release_later(c, n, p);
+      if (p.tag != VOLT_PTR || v.tag != VOLT_PTR || p.u.p != v.u.p) volt__release_later(c, n, p);
     }
   }
-  n->value = volt_nil();
+  volt__set_value(n, volt_nil());
   detach_from_owner(c, n);
   volt__ext_release(c, n);
-  n->flags = (n->flags & VOLT__K_MASK) | VOLT__F_DISPOSED | (n->flags & VOLT__F_QUEUED);
+  n->flags = (n->flags & (VOLT__K_MASK | VOLT__F_QUEUED | VOLT__SLOT_BITS)) | VOLT__F_DISPOSED;
   c->live_nodes--;
   if (c->flushing || volt__busy(c) || (n->flags & VOLT__F_QUEUED)) {
     if (c->limbo_len == c->limbo_cap &&
@@ -186,12 +186,12 @@ static void dispose_plain_kids(volt__core *c, volt__ext *x, bool direct) {
     if (k->ext || k->deps || k->subs || (kind != VOLT__K_SIGNAL && kind != VOLT__K_COMPUTED) ||
         (f & (VOLT__F_OWNS | VOLT__F_RUNNING | VOLT__F_QUEUED | VOLT__F_DISPOSED | VOLT__F_DIRTY |
               VOLT__F_RELEASE)) ||
-        k->value.tag == VOLT_ERR)
+        volt__vtag(k) == VOLT_ERR)
       return;
     x->nkids--;
     k->owner = k->pos = 0;
-    k->value = volt_nil();
-    k->flags = kind | VOLT__F_DISPOSED;
+    volt__set_value(k, volt_nil());
+    k->flags = (f & VOLT__SLOT_BITS) | kind | VOLT__F_DISPOSED;
     c->live_nodes--;
     if (direct) {
       volt__node_release_slot(c, k);
@@ -255,7 +255,7 @@ void volt__reset_owner(volt__core *c, volt_node *n) {
 
 void volt_dispose(volt_node *n) {
   if (!n) return;
-  volt__core *c = VOLT__CORE(n->rt);
+  volt__core *c = VOLT__CORE(volt__rt_of(n));
   if (!volt__on_loop(c)) return;
   if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) return;
   volt__dispose_tree(c, n);

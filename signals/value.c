@@ -23,11 +23,11 @@ bool volt_val_eq(volt_val a, volt_val b) {
   }
 }
 
-volt_rt *volt_node_rt(volt_node *n) { return n ? n->rt : NULL; }
+volt_rt *volt_node_rt(volt_node *n) { return n ? volt__rt_of(n) : NULL; }
 
 const char *volt_node_name(volt_node *n) {
   if (!n) return "";
-  volt__core *c = VOLT__CORE(n->rt);
+  volt__core *c = VOLT__CORE(volt__rt_of(n));
   if (!volt__on_loop(c)) return "";
   volt__ext *x = volt__ext_of(c, n);
   return (x && x->name) ? x->name : "";

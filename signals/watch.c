@@ -12,11 +12,11 @@ void volt__watcher_run(volt__core *c, volt_node *w) {
   if (!w->deps) return; /* target disposed */
   volt_node *target = VOLT__E(c, w->deps)->dep;
   volt__refresh(c, target);
-  volt_val now = target->value;
+  volt_val now = volt__value(target);
   if (VOLT__KIND(target) == VOLT__K_COMPUTED && !(target->flags & VOLT__F_HAS_VALUE)) now = volt_nil();
-  volt_val old = w->value;
+  volt_val old = volt__value(w);
   if (volt__eq(c, target, old, now)) return;
-  w->value = now;
+  volt__set_value(w, now);
   volt_watch_fn cb = w->u.f.fn.watch;
   volt__frame *frame = c->frame;
   c->frame = NULL;
@@ -32,7 +32,7 @@ void volt__watcher_run(volt__core *c, volt_node *w) {
 
 volt_watcher *volt_watch(volt_node *n, volt_watch_fn cb, void *ud) {
   if (!n || !cb) return NULL;
-  volt__core *c = VOLT__CORE(n->rt);
+  volt__core *c = VOLT__CORE(volt__rt_of(n));
   VOLT__CHECK_THREAD(c, NULL);
   uint32_t k = VOLT__KIND(n);
   if (k == VOLT__K_FREE || k == VOLT__K_EFFECT || k == VOLT__K_WATCHER || k == VOLT__K_SCOPE ||
@@ -48,15 +48,15 @@ volt_watcher *volt_watch(volt_node *n, volt_watch_fn cb, void *ud) {
   }
   /* Start from the current settled value. */
   volt__refresh(c, n);
-  w->value = n->value;
-  if (k == VOLT__K_COMPUTED && !(n->flags & VOLT__F_HAS_VALUE)) w->value = volt_nil();
+  volt__set_value(w, volt__value(n));
+  if (k == VOLT__K_COMPUTED && !(n->flags & VOLT__F_HAS_VALUE)) volt__set_value(w, volt_nil());
   return (volt_watcher *)w;
 }
 
 int volt_unwatch(volt_watcher *wh) {
   volt_node *w = (volt_node *)wh;
   if (!w) return VOLT_EINVAL;
-  volt__core *c = VOLT__CORE(w->rt);
+  volt__core *c = VOLT__CORE(volt__rt_of(w));
   VOLT__CHECK_THREAD(c, VOLT_ETHREAD);
   if (VOLT__KIND(w) != VOLT__K_WATCHER || (w->flags & VOLT__F_DISPOSED)) return VOLT_EINVAL;
   volt__dispose_tree(c, w);

@@ -2,7 +2,7 @@
  *
  * A token is a node of kind VOLT__K_TOKEN, a listener (VOLT__F_LISTENER)
  * subscribed to its source with one edge. Its state lives in a volt__token
- * record in the node's extension (ext->data); its value (n->value) is its
+ * record in the node's extension (ext->data); its value (volt__value(n)) is its
  * status as a VOLT_INT, so volt_get and watchers see the status.
  *
  * - Event sources: volt_emit calls volt__token_occurrence for every token
@@ -100,7 +100,7 @@ static bool tok_on(volt__token *t, volt_val v) {
 }
 
 static void tok_notify(volt__core *c, volt__token *t) {
-  t->node->value = volt_int(t->state);
+  volt__set_value(t->node, volt_int(t->state));
   volt__propagate(c, t->node);
 }
 
@@ -165,14 +165,14 @@ static void tok_pull(volt__core *c, volt__token *t) {
 
 /* Kind op: the flush reached the token (its source may have changed). */
 static void token_run(volt_node *n) {
-  volt__core *c = VOLT__CORE(n->rt);
+  volt__core *c = VOLT__CORE(volt__rt_of(n));
   n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
   volt__token *t = tok_data(c, n);
   if (t) tok_pull(c, t);
 }
 
 static void token_dispose(volt_node *n) {
-  volt__core *c = VOLT__CORE(n->rt);
+  volt__core *c = VOLT__CORE(volt__rt_of(n));
   volt__ext *x = volt__ext_get(c, n, false);
   volt__token *t = x ? x->data : NULL;
   if (!t) return;
@@ -239,7 +239,7 @@ int volt__token_ack(volt__core *c, volt_ack ack, bool ok, int code, const char *
 /* Loop thread. See volt/token.h. */
 volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
                       const volt_token_opts *opts) {
-  if (!rt || !source || source->rt != rt) return NULL;
+  if (!rt || !source || volt__rt_of(source) != rt) return NULL;
   volt__core *c = VOLT__CORE(rt);
   if (!volt__on_loop(c) || c->closing) return NULL;
   if (flags & ~(VOLT_TOKEN_CYCLIC | VOLT_TOKEN_STAMPED | VOLT_TOKEN_REARM)) return NULL;
@@ -260,7 +260,7 @@ volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
   volt_node *n = volt__node_new(c, VOLT__K_TOKEN, &o);
   if (!n) return NULL;
   n->flags |= VOLT__F_LISTENER;
-  n->value = volt_int(VOLT_IDLE);
+  volt__set_value(n, volt_int(VOLT_IDLE));
   volt__ext *x = volt__ext_get(c, n, true);
   volt__token *t = x ? volt__alloc(c, sizeof *t) : NULL;
   if (!t) goto fail;
@@ -290,7 +290,7 @@ volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
     t->last = fp_make(c, v);
     if (tok_on(t, v)) {
       tok_mint(c, t, tok_own(c, t, v));
-      n->value = volt_int(t->state);
+      volt__set_value(n, volt_int(t->state));
     }
   }
   return n;
@@ -305,7 +305,7 @@ static volt__token *tok_get(volt_node *n, int *err) {
     *err = VOLT_EINVAL;
     return NULL;
   }
-  volt__core *c = VOLT__CORE(n->rt);
+  volt__core *c = VOLT__CORE(volt__rt_of(n));
   if (!volt__on_loop(c)) {
     *err = VOLT_ETHREAD;
     return NULL;
@@ -326,12 +326,12 @@ static volt__token *tok_get(volt_node *n, int *err) {
 
 bool volt__is_token(volt_node *n) {
   return n && VOLT__KIND(n) == VOLT__K_TOKEN && !(n->flags & VOLT__F_DISPOSED) &&
-         tok_data(VOLT__CORE(n->rt), n) != NULL;
+         tok_data(VOLT__CORE(volt__rt_of(n)), n) != NULL;
 }
 
 int volt__token_observe(volt_node *tok, volt__token_hook fn, void *ud) {
   if (!volt__is_token(tok)) return VOLT_EINVAL;
-  volt__token *t = tok_data(VOLT__CORE(tok->rt), tok);
+  volt__token *t = tok_data(VOLT__CORE(volt__rt_of(tok)), tok);
   t->hook = fn;
   t->hook_ud = ud;
   return 0;
@@ -349,7 +349,7 @@ volt_ack volt_token_ack(volt_node *tok) {
   int err = 0;
   volt__token *t = tok_get(tok, &err);
   if (!t || t->state != VOLT_PENDING) return VOLT_ACK_NONE;
-  return tok_ack(VOLT__CORE(tok->rt), t);
+  return tok_ack(VOLT__CORE(volt__rt_of(tok)), t);
 }
 
 /* Loop thread. See volt/token.h. */

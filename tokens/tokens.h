@@ -96,6 +96,7 @@ bool volt__is_token(volt_node *n);
 /* The part of an event that other threads may read (immutable after
  * creation; reachable from the node's u.f.ud). */
 typedef struct volt__event {
+  volt_rt *rt;      /* set once: volt_emit_async reads it from any thread */
   uint32_t id, gen; /* the event's handle */
   void (*release)(volt_val v, void *ud);
   void *release_ud;
