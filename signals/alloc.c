@@ -16,6 +16,7 @@
 /* ---- thread identity ------------------------------------------------------ */
 
 _Thread_local char volt__tls_byte;
+_Thread_local volt__core *volt__tls_core;
 
 const void *volt__thread_tag(void) { return &volt__tls_byte; }
 
@@ -224,6 +225,7 @@ int volt__stack_reserve(volt__core *c, uint32_t need) {
 /* ---- teardown ------------------------------------------------------------------- */
 
 void volt__core_free(volt__core *c) {
+  if (volt__tls_core == c) volt__tls_core = NULL;
   if (c->tokens_free) c->tokens_free(c);
   for (uint32_t i = 0; i < c->nslabs; i++)
     volt__free(c, c->slabs[i].raw, (size_t)VOLT__SLAB_NODES * sizeof(volt_node) + 64);
@@ -256,6 +258,8 @@ void volt__core_defaults(volt__core *c, volt_rt *rt, const volt_config *cfg) {
   c->realloc = (cfg && cfg->realloc) ? cfg->realloc : volt__default_realloc;
   c->realloc_ud = cfg ? cfg->realloc_ud : NULL;
   c->thread_tag = volt__thread_tag();
+  c->get_tag = c->thread_tag;
+  volt__tls_core = c;
   c->max_rounds = (cfg && cfg->max_rounds) ? cfg->max_rounds : 100;
   c->on_error = cfg ? cfg->on_error : NULL;
   c->on_error_ud = cfg ? cfg->on_error_ud : NULL;

@@ -120,8 +120,7 @@ bool volt__store(volt__core *c, volt_node *n, volt_val v) {
 /* The common case of volt__store, inlined: no hooks, no error values. */
 static inline bool store_fast(volt__core *c, volt_node *n, volt_val v) {
   uint32_t f = n->flags;
-  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE)) && (v.tag == VOLT_INT || v.tag == VOLT_PTR) &&
-      (f & VOLT__VT_MASK) != ((uint32_t)VOLT_ERR << VOLT__VT_SHIFT)) {
+  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && (v.tag == VOLT_INT || v.tag == VOLT_PTR)) {
     uint32_t vt = (uint32_t)v.tag << VOLT__VT_SHIFT;
     if ((f & (VOLT__F_HAS_VALUE | VOLT__VT_MASK)) == (VOLT__F_HAS_VALUE | vt) && n->val.i == v.u.i)
       return false;
@@ -319,7 +318,7 @@ int volt__enqueue(volt__core *c, volt_node *n) {
   }
   if (c->queue_len == c->queue_cap &&
       volt__grow(c, (void **)&c->queue, &c->queue_cap, c->queue_len + 1, sizeof(volt_node *))) {
-    c->resync = true; /* the next flush finds it again */
+    volt__set_resync(c, true); /* the next flush finds it again */
     volt__report(c, VOLT_ENOMEM, "out of memory: an effect could not be queued");
     return VOLT_ENOMEM;
   }
@@ -354,7 +353,7 @@ void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target) {
           if (sp == c->stack_cap && volt__stack_reserve(c, sp + 1)) {
             /* Cannot remember the way back: mark everything stale at the
              * next flush or read instead of losing a notification. */
-            c->resync = true;
+            volt__set_resync(c, true);
             volt__report(c, VOLT_ENOMEM, "out of memory while propagating");
             break;
           }
@@ -402,7 +401,7 @@ void volt__shallow_propagate(volt__core *c, volt_node *n) {
 /* After an allocation failure lost a mark: every computed is recomputed on
  * its next read and every effect, watcher and token is checked again. */
 void volt__resync(volt__core *c) {
-  c->resync = false;
+  volt__set_resync(c, false);
   for (uint32_t i = 0; i < c->nslabs; i++) {
     volt_node *slab = c->slabs[i].nodes;
     for (uint32_t j = 0; j < VOLT__SLAB_NODES; j++) {
@@ -682,8 +681,11 @@ static inline void track_inline(volt__core *c, volt_node *n) {
 
 __attribute__((noinline)) static volt_val read_node(volt_node *n, bool tracked) {
   if (!n) return volt_err(VOLT_EINVAL, "NULL node");
-  volt__core *c = VOLT__CORE(volt__rt_of(n));
-  if (!volt__on_loop(c)) return volt_err(VOLT_ETHREAD, "volt_get called off the loop thread");
+  volt__core *c = volt__core_hint(n);
+  if (!c || !volt__on_loop(c)) {
+    c = volt__core_of(n);
+    if (!volt__on_loop(c)) return volt_err(VOLT_ETHREAD, "volt_get called off the loop thread");
+  }
   uint32_t k = VOLT__KIND(n);
   if (k == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED))
     return volt_err(VOLT_EINVAL, "node disposed");
@@ -712,15 +714,14 @@ volt_val volt_get(volt_node *n) {
   /* Fast path: a settled node with a plain value, on the loop thread. */
   if (n) {
     uint32_t f = n->flags;
-    volt__core *c = VOLT__CORE(((volt_rt *const *)(const void *)(n - (f >> VOLT__SLOT_SHIFT)))[-1]);
-    uint32_t vt = (f & VOLT__VT_MASK) >> VOLT__VT_SHIFT;
+    volt__core *c = volt__core_hint(n);
     if ((f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED |
-              VOLT__F_HAS_VALUE)) == VOLT__F_HAS_VALUE &&
-        vt != VOLT_ERR && volt__on_loop(c) && !c->resync) {
+              VOLT__F_HAS_VALUE | VOLT__F_VERR)) == VOLT__F_HAS_VALUE &&
+        c && c->get_tag == (const void *)&volt__tls_byte) {
       volt__frame *fr = c->frame;
       if (fr && !track_fast(fr, c->edges, n)) return get_track_slow(c, n);
       volt_val v;
-      v.tag = (uint8_t)vt;
+      v.tag = (uint8_t)((f & VOLT__VT_MASK) >> VOLT__VT_SHIFT);
       v.flags = 0;
       v.reserved = 0;
       v.code = 0;
@@ -734,8 +735,11 @@ volt_val volt_peek(volt_node *n) { return read_node(n, false); }
 
 int volt_set(volt_node *n, volt_val v) {
   if (!n) return VOLT_EINVAL;
-  volt__core *c = VOLT__CORE(volt__rt_of(n));
-  if (!volt__on_loop(c)) return VOLT_ETHREAD;
+  volt__core *c = volt__core_hint(n);
+  if (!c || !volt__on_loop(c)) {
+    c = volt__core_of(n);
+    if (!volt__on_loop(c)) return VOLT_ETHREAD;
+  }
   if (VOLT__KIND(n) != VOLT__K_SIGNAL || (n->flags & VOLT__F_DISPOSED)) return VOLT_EINVAL;
   if (c->computing) {
     if (v.tag == VOLT_PTR) volt__release_now(c, n, v);
