@@ -204,11 +204,12 @@ void volt__track(volt__core *c, volt_node *dep) {
   if (!f) return; /* untracked context */
   volt_node *sub = f->node;
   uint32_t prev = f->tail;
-  if (prev && E(prev)->dep == dep) return;
+  if (prev && f->last == dep) return;
   uint32_t next = prev ? E(prev)->next_dep : sub->deps;
   if (next && E(next)->dep == dep) {
     E(next)->version = f->version;
     f->tail = next;
+    f->last = dep;
     return;
   }
   /* Read already in this run (its edge is dep's newest subscriber)? */
@@ -220,6 +221,7 @@ void volt__track(volt__core *c, volt_node *dep) {
     return;
   }
   f->tail = e;
+  f->last = dep;
 }
 
 int volt__link(volt__core *c, volt_node *dep, volt_node *sub) {
@@ -299,7 +301,10 @@ void volt__unlink_subs(volt__core *c, volt_node *n) {
       if (sub->flags & VOLT__F_RUNNING) {
         /* Keep the running node's tracking cursor off the freed edge. */
         for (volt__frame *f = c->frame; f; f = f->prev)
-          if (f->node == sub && f->tail == e) f->tail = prev;
+          if (f->node == sub && f->tail == e) {
+            f->tail = prev;
+            f->last = prev ? E(prev)->dep : NULL;
+          }
       }
     }
     volt__edge_free(c, e);
@@ -534,7 +539,7 @@ static bool update_computed(volt__core *c, volt_node *n) {
     /* A computed owns what its function creates (and its cleanups): they go
      * before it re-runs and when it is disposed. */
     if (n->flags & VOLT__F_OWNS) volt__reset_owner(c, n);
-    volt__frame fr = {n, 0, c->version++, false, c->frame};
+    volt__frame fr = {n, NULL, 0, c->version++, false, c->frame};
     n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
     c->frame = &fr; /* also makes n the owner of what fn creates (volt__owner) */
     c->computing++;
@@ -663,12 +668,13 @@ void volt__refresh(volt__core *c, volt_node *n) {
  * last read, or the next one of the previous run. False when neither holds
  * (volt__track does the rest). */
 static inline bool track_fast(volt__frame *fr, volt__edge *edges, volt_node *n) {
+  if (fr->last == n) return true; /* never NULL: n is not */
   uint32_t t = fr->tail;
-  if (t && edges[t].dep == n) return true;
   uint32_t nx = t ? edges[t].next_dep : fr->node->deps;
   if (nx && edges[nx].dep == n) {
     edges[nx].version = fr->version;
     fr->tail = nx;
+    fr->last = n;
     return true;
   }
   return false;
@@ -714,10 +720,14 @@ volt_val volt_get(volt_node *n) {
   /* Fast path: a settled node with a plain value, on the loop thread. */
   if (n) {
     uint32_t f = n->flags;
-    volt__core *c = volt__core_hint(n);
-    if ((f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED |
+    volt__core *c = volt__tls_core;
+    if (c == VOLT__CORE(volt__rt_of(n)) &&
+        (f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED |
               VOLT__F_HAS_VALUE | VOLT__F_VERR)) == VOLT__F_HAS_VALUE &&
-        c && c->get_tag == (const void *)&volt__tls_byte) {
+        c->get_tag == (const void *)&volt__tls_byte) {
+#if defined(__GNUC__)
+      __asm__("" : "+r"(c)); /* see volt__core_hint */
+#endif
       volt__frame *fr = c->frame;
       if (fr && !track_fast(fr, c->edges, n)) return get_track_slow(c, n);
       volt_val v;
