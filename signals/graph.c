@@ -664,9 +664,9 @@ void volt__refresh(volt__core *c, volt_node *n) {
 
 /* ---- public reads and writes ------------------------------------------------------- */
 
-/* Tracking with the two common cases inlined: the same dependency as the
- * last read, or the next one of the previous run. False when neither holds
- * (volt__track does the rest). */
+/* Tracking with the common cases inlined: the same dependency as the last
+ * read, the next one of the previous run, or one read earlier in this run.
+ * False when none holds (volt__track does the rest). */
 static inline bool track_fast(volt__frame *fr, volt__edge *edges, volt_node *n) {
   if (fr->last == n) return true; /* never NULL: n is not */
   uint32_t t = fr->tail;
@@ -677,7 +677,9 @@ static inline bool track_fast(volt__frame *fr, volt__edge *edges, volt_node *n) 
     fr->last = n;
     return true;
   }
-  return false;
+  /* Read earlier in this run: its edge is then n's newest subscriber. */
+  uint32_t st = n->subs ? edges[n->subs].prev_sub : 0;
+  return st && edges[st].version == fr->version && edges[st].sub == fr->node;
 }
 
 static inline void track_inline(volt__core *c, volt_node *n) {
