@@ -694,17 +694,22 @@ __attribute__((noinline)) static volt_val read_node(volt_node *n, bool tracked) 
     c = volt__core_of(n);
     if (!volt__on_loop(c)) return volt_err(VOLT_ETHREAD, "volt_get called off the loop thread");
   }
-  uint32_t k = VOLT__KIND(n);
-  if (k == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED))
-    return volt_err(VOLT_EINVAL, "node disposed");
-  if (n->flags & VOLT__F_RUNNING)
+  uint32_t f = n->flags, k = f & VOLT__K_MASK;
+  if (k == VOLT__K_FREE || (f & (VOLT__F_DISPOSED | VOLT__F_RUNNING))) {
+    if (k == VOLT__K_FREE || (f & VOLT__F_DISPOSED)) return volt_err(VOLT_EINVAL, "node disposed");
     return volt_err(VOLT_ECYCLE, "cycle: a computed read itself");
-  if (c->resync && !volt__busy(c)) volt__resync(c);
-  volt__refresh(c, n);
+  }
+  bool busy = volt__busy(c);
+  if (c->resync && !busy) volt__resync(c);
+  if (k == VOLT__K_COMPUTED) {
+    if (refresh_computed(c, n)) volt__shallow_propagate(c, n);
+  } else if (k == VOLT__K_SIGNAL && (f & VOLT__F_DIRTY)) {
+    if (volt__settle_signal(c, n)) volt__shallow_propagate(c, n);
+  }
   if (tracked) track_inline(c, n);
   /* Outside any flush, with nothing queued that could still report them,
    * replaced values are released before the read returns. */
-  if (!c->flushing && !volt__busy(c)) {
+  if (!busy && !c->flushing) {
     if (c->graves_len && !c->queue_len) volt__drain_graves(c);
     if (c->limbo_len) volt__drain_limbo(c);
   }
