@@ -17,6 +17,10 @@
 
 _Thread_local char volt__tls_byte;
 _Thread_local volt__core *volt__tls_core;
+/* The innermost tracking run on this thread (any runtime): volt_get answers
+ * a repeated read of the dependency that run read last without anything
+ * else (the node is then known to be this thread's and tracked). */
+_Thread_local volt__frame *volt__tls_frame;
 
 const void *volt__thread_tag(void) { return &volt__tls_byte; }
 

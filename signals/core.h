@@ -335,7 +335,9 @@ static inline void volt__set_resync(volt__core *c, bool on) {
 #if defined(__GNUC__)
 extern _Thread_local char volt__tls_byte __attribute__((tls_model("initial-exec"), visibility("hidden")));
 extern _Thread_local volt__core *volt__tls_core __attribute__((tls_model("initial-exec"), visibility("hidden")));
+extern _Thread_local volt__frame *volt__tls_frame __attribute__((tls_model("initial-exec"), visibility("hidden")));
 #else
+extern _Thread_local volt__frame *volt__tls_frame;
 extern _Thread_local char volt__tls_byte;
 extern _Thread_local volt__core *volt__tls_core;
 #endif

@@ -41,10 +41,13 @@ void volt__run_effect(volt__core *c, volt_node *n) {
   volt_node *owner = c->owner;
   n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
   c->frame = &fr;
+  volt__frame *outer = volt__tls_frame;
+  volt__tls_frame = &fr;
   c->owner = n;
   c->running++;
   n->u.f.fn.run(n->u.f.ud);
   c->running--;
+  volt__tls_frame = outer;
   c->owner = owner;
   c->frame = fr.prev;
   n->flags &= ~VOLT__F_RUNNING;

@@ -542,9 +542,12 @@ static bool update_computed(volt__core *c, volt_node *n) {
     volt__frame fr = {n, NULL, 0, c->version++, false, c->frame};
     n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
     c->frame = &fr; /* also makes n the owner of what fn creates (volt__owner) */
+    volt__frame *outer = volt__tls_frame;
+    volt__tls_frame = &fr;
     c->computing++;
     volt_val v = n->u.f.fn.compute(n->u.f.ud);
     c->computing--;
+    volt__tls_frame = outer;
     c->frame = fr.prev;
     n->flags &= ~VOLT__F_RUNNING;
     uint32_t tail = fr.tail;
@@ -727,6 +730,19 @@ volt_val volt_get(volt_node *n) {
   /* Fast path: a settled node with a plain value, on the loop thread. */
   if (n) {
     uint32_t f = n->flags;
+    volt__frame *fr0 = volt__tls_frame;
+    if (fr0 && fr0->last == n &&
+        (f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED |
+              VOLT__F_HAS_VALUE | VOLT__F_VERR)) == VOLT__F_HAS_VALUE) {
+      /* Read again right after the last read of this run. */
+      volt_val v;
+      v.tag = (uint8_t)((f & VOLT__VT_MASK) >> VOLT__VT_SHIFT);
+      v.flags = 0;
+      v.reserved = 0;
+      v.code = 0;
+      v.u.i = n->val.i;
+      return v;
+    }
     volt__core *c = volt__tls_core;
     if (c == VOLT__CORE(volt__rt_of(n)) &&
         (f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED |
