@@ -286,6 +286,8 @@ typedef struct volt__core {
   /* flushing */
   volt_node **queue; /* effects and listeners to run */
   uint32_t queue_len, queue_cap, queue_head;
+  bool queued_owner; /* a node with children was queued in this flush (else
+                        no queued node can be another's ancestor) */
   volt_node **wq;    /* watchers waiting for the effects to settle */
   uint32_t wq_len, wq_cap;
   volt_node **limbo; /* disposed during a flush; freed at its end */

@@ -35,8 +35,10 @@ void volt__drain_limbo(volt__core *c) {
 
 /* Runs an effect's function, tracking what it reads. */
 void volt__run_effect(volt__core *c, volt_node *n) {
-  volt__reset_owner(c, n); /* children disposed, cleanups run */
-  if (n->flags & VOLT__F_DISPOSED) return;
+  if (n->flags & VOLT__F_OWNS) {
+    volt__reset_owner(c, n); /* children disposed, cleanups run */
+    if (n->flags & VOLT__F_DISPOSED) return;
+  }
   volt__frame fr = {n, NULL, 0, c->version++, false, c->frame};
   volt_node *owner = c->owner;
   n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
@@ -92,6 +94,7 @@ static void process(volt__core *c, volt_node *n) {
 static void run_queued(volt__core *c, volt_node *n) {
   for (;;) {
     if (n->flags & VOLT__F_DISPOSED) return;
+    if (!c->queued_owner) break;
     volt_node *top = NULL;
     for (volt_node *a = volt__owner_of(c, n); a; a = volt__owner_of(c, a))
       if (a->flags & VOLT__F_QUEUED) top = a;
@@ -154,6 +157,7 @@ int volt__flush(volt__core *c) {
   }
   if (rc == 0) {
     c->queue_len = c->queue_head = 0;
+    c->queued_owner = false;
     goto done;
   }
   /* After VOLT_ELOOP, keep what is still queued for the next flush. */

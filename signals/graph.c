@@ -316,6 +316,7 @@ void volt__unlink_subs(volt__core *c, volt_node *n) {
 
 int volt__enqueue(volt__core *c, volt_node *n) {
   if (n->flags & (VOLT__F_QUEUED | VOLT__F_DISPOSED)) return 0;
+  if (n->flags & VOLT__F_OWNS) c->queued_owner = true;
   if (c->queue_len < c->queue_cap) {
     c->queue[c->queue_len++] = n;
     n->flags |= VOLT__F_QUEUED;
