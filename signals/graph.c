@@ -11,6 +11,7 @@
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* pthread_getattr_np */
 #endif
+#include <math.h>
 #include <pthread.h>
 
 #include "signals/internal.h"
@@ -32,8 +33,10 @@ static bool eq_slow(volt__core *c, volt_node *n, volt_val a, volt_val b) {
 /* Equality for the cutoff: the node's own, or volt_val_eq (inlined for the
  * common integer and pointer cases). */
 static inline bool eq_fast(volt__core *c, volt_node *n, volt_val a, volt_val b) {
-  if (!(n->flags & VOLT__F_EQUALS) && a.tag == b.tag && (a.tag == VOLT_INT || a.tag == VOLT_PTR))
-    return a.u.i == b.u.i;
+  if (!(n->flags & VOLT__F_EQUALS) && a.tag == b.tag) {
+    if (a.tag == VOLT_INT || a.tag == VOLT_PTR) return a.u.i == b.u.i;
+    if (a.tag == VOLT_NUM) return a.u.n == b.u.n || (isnan(a.u.n) && isnan(b.u.n));
+  }
   return eq_slow(c, n, a, b);
 }
 
@@ -117,7 +120,40 @@ bool volt__store(volt__core *c, volt_node *n, volt_val v) {
   return true;
 }
 
-/* The common case of volt__store, inlined: no hooks, no error values. */
+/* A plain (non-ERR) value's payload as a node stores it: a bool as 0 or 1,
+ * nil as 0, everything else as its 8 bytes. */
+static inline int64_t plain_payload(volt_val v) {
+  if (v.tag == VOLT_INT || v.tag == VOLT_PTR || v.tag == VOLT_NUM) return v.u.i;
+  return v.tag == VOLT_BOOL ? (int64_t)(v.u.b != 0) : 0;
+}
+
+/* Does the node hold exactly the plain value v (volt_val_eq)? */
+static inline bool holds(const volt_node *n, uint32_t f, volt_val v, int64_t p) {
+  if ((f & (VOLT__F_HAS_VALUE | VOLT__VT_MASK)) != (VOLT__F_HAS_VALUE | ((uint32_t)v.tag << VOLT__VT_SHIFT)))
+    return false;
+  if (v.tag == VOLT_NUM && n->val.i != p) return n->val.n == v.u.n || (isnan(n->val.n) && isnan(v.u.n));
+  return n->val.i == p;
+}
+
+/* Stores a plain value when the node has no hooks and no error; true when
+ * it changed. */
+static inline bool store_plain(volt_node *n, uint32_t f, volt_val v) {
+  int64_t p = plain_payload(v);
+  if (holds(n, f, v, p)) return false;
+  n->val.i = p;
+  n->flags = (f & ~VOLT__VT_MASK) | ((uint32_t)v.tag << VOLT__VT_SHIFT) | VOLT__F_HAS_VALUE;
+  return true;
+}
+
+__attribute__((noinline)) static bool store_other(volt__core *c, volt_node *n, volt_val v) {
+  uint32_t f = n->flags;
+  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && v.tag != VOLT_ERR)
+    return store_plain(n, f, v);
+  return volt__store(c, n, v);
+}
+
+/* The common case of volt__store, inlined: an integer or pointer, no hooks,
+ * no error values. */
 static inline bool store_fast(volt__core *c, volt_node *n, volt_val v) {
   uint32_t f = n->flags;
   if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && (v.tag == VOLT_INT || v.tag == VOLT_PTR)) {
@@ -128,14 +164,25 @@ static inline bool store_fast(volt__core *c, volt_node *n, volt_val v) {
     n->flags = (f & ~VOLT__VT_MASK) | vt | VOLT__F_HAS_VALUE;
     return true;
   }
-  return volt__store(c, n, v);
+  return store_other(c, n, v);
+}
+
+__attribute__((noinline)) static bool settle_other(volt__core *c, volt_node *n) {
+  uint32_t f = n->flags;
+  volt_val p = n->u.pending;
+  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && p.tag != VOLT_ERR) {
+    n->u.pending = volt_nil();
+    n->flags = f & ~VOLT__F_DIRTY;
+    return store_plain(n, f & ~VOLT__F_DIRTY, p);
+  }
+  return volt__settle_signal(c, n);
 }
 
 /* The common case of volt__settle_signal, inlined. */
 static inline bool settle_fast(volt__core *c, volt_node *n) {
   uint32_t f = n->flags;
   volt_val p = n->u.pending;
-  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE)) && p.tag == VOLT_INT &&
+  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && p.tag == VOLT_INT &&
       (f & VOLT__VT_MASK) == ((uint32_t)VOLT_INT << VOLT__VT_SHIFT)) {
     n->flags = f & ~VOLT__F_DIRTY;
     n->u.pending = volt_nil();
@@ -143,7 +190,7 @@ static inline bool settle_fast(volt__core *c, volt_node *n) {
     n->val.i = p.u.i;
     return true;
   }
-  return volt__settle_signal(c, n);
+  return settle_other(c, n);
 }
 
 /* A signal's pending value becomes current. True when it changed. */
@@ -656,7 +703,7 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
 void volt__refresh(volt__core *c, volt_node *n) {
   switch (VOLT__KIND(n)) {
   case VOLT__K_SIGNAL:
-    if ((n->flags & VOLT__F_DIRTY) && volt__settle_signal(c, n)) volt__shallow_propagate(c, n);
+    if ((n->flags & VOLT__F_DIRTY) && settle_fast(c, n)) volt__shallow_propagate(c, n);
     break;
   case VOLT__K_COMPUTED:
     if (refresh_computed(c, n)) volt__shallow_propagate(c, n);
@@ -708,7 +755,7 @@ __attribute__((noinline)) static volt_val read_node(volt_node *n, bool tracked) 
   if (k == VOLT__K_COMPUTED) {
     if (refresh_computed(c, n)) volt__shallow_propagate(c, n);
   } else if (k == VOLT__K_SIGNAL && (f & VOLT__F_DIRTY)) {
-    if (volt__settle_signal(c, n)) volt__shallow_propagate(c, n);
+    if (settle_fast(c, n)) volt__shallow_propagate(c, n);
   }
   if (tracked) track_inline(c, n);
   /* Outside any flush, with nothing queued that could still report them,
