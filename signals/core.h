@@ -224,6 +224,7 @@ typedef struct volt__grave {
 /* One tracking run on the C stack. */
 typedef struct volt__frame {
   volt_node *node;
+  struct volt__core *core;
   volt_node *last;  /* the node `tail` points to (NULL when tail is 0) */
   uint32_t tail;    /* cursor: the last dependency confirmed in this run */
   uint32_t version; /* edges confirmed in this run carry it */

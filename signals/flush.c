@@ -39,7 +39,7 @@ void volt__run_effect(volt__core *c, volt_node *n) {
     volt__reset_owner(c, n); /* children disposed, cleanups run */
     if (n->flags & VOLT__F_DISPOSED) return;
   }
-  volt__frame fr = {n, NULL, 0, c->version++, false, c->frame};
+  volt__frame fr = {n, c, NULL, 0, c->version++, false, c->frame};
   volt_node *owner = c->owner;
   n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
   c->frame = &fr;

@@ -587,7 +587,7 @@ static bool update_computed(volt__core *c, volt_node *n) {
     /* A computed owns what its function creates (and its cleanups): they go
      * before it re-runs and when it is disposed. */
     if (n->flags & VOLT__F_OWNS) volt__reset_owner(c, n);
-    volt__frame fr = {n, NULL, 0, c->version++, false, c->frame};
+    volt__frame fr = {n, c, NULL, 0, c->version++, false, c->frame};
     n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
     c->frame = &fr; /* also makes n the owner of what fn creates (volt__owner) */
     volt__frame *outer = volt__tls_frame;
@@ -779,10 +779,21 @@ volt_val volt_get(volt_node *n) {
   if (n) {
     uint32_t f = n->flags;
     volt__frame *fr0 = volt__tls_frame;
-    if (fr0 && fr0->last == n &&
+    if (fr0 &&
         (f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED |
               VOLT__F_HAS_VALUE | VOLT__F_VERR)) == VOLT__F_HAS_VALUE) {
-      /* Read again right after the last read of this run. */
+      /* Inside a tracking run on this thread, reading again the node read
+       * last, or the next dependency of the previous run: either proves the
+       * node is this runtime's, and this is its loop thread. */
+      if (fr0->last != n) {
+        volt__edge *edges = fr0->core->edges;
+        uint32_t t = fr0->tail;
+        uint32_t nx = t ? edges[t].next_dep : fr0->node->deps;
+        if (!nx || edges[nx].dep != n) goto general;
+        edges[nx].version = fr0->version;
+        fr0->tail = nx;
+        fr0->last = n;
+      }
       volt_val v;
       v.tag = (uint8_t)((f & VOLT__VT_MASK) >> VOLT__VT_SHIFT);
       v.flags = 0;
@@ -791,6 +802,7 @@ volt_val volt_get(volt_node *n) {
       v.u.i = n->val.i;
       return v;
     }
+  general:;
     volt__core *c = volt__tls_core;
     if (c == VOLT__CORE(volt__rt_of(n)) &&
         (f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED |

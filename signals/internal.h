@@ -65,6 +65,23 @@ static inline volt_node *volt__current_owner(const volt__core *c) {
   return c->owner;
 }
 
+/* An untracked section (cleanups, scopes, watchers, volt_untrack): no
+ * tracking run on the runtime, none on the thread (volt_get's frame fast
+ * path must not track into the run outside). */
+typedef struct volt__untracked {
+  volt__frame *frame, *tls;
+} volt__untracked;
+static inline volt__untracked volt__untrack_begin(volt__core *c) {
+  volt__untracked u = {c->frame, volt__tls_frame};
+  c->frame = NULL;
+  volt__tls_frame = NULL;
+  return u;
+}
+static inline void volt__untrack_end(volt__core *c, volt__untracked u) {
+  c->frame = u.frame;
+  volt__tls_frame = u.tls;
+}
+
 /* Loop-thread check for public entry points: returns from the caller. */
 #define VOLT__CHECK_THREAD(c, ret) \
   do {                             \

@@ -96,9 +96,8 @@ fail:
 static void run_cleanups(volt__core *c, volt_node *n) {
   volt__ext *x = volt__ext_of(c, n);
   if (!x) return;
-  volt__frame *frame = c->frame;
+  volt__untracked u = volt__untrack_begin(c);
   volt_node *owner = c->owner;
-  c->frame = NULL;
   c->owner = NULL;
   volt__cleanup *cl;
   while ((x = volt__ext_of(c, n)) && (cl = x->cleanups)) {
@@ -108,7 +107,7 @@ static void run_cleanups(volt__core *c, volt_node *n) {
     volt__free(c, cl, sizeof *cl);
     fn(ud);
   }
-  c->frame = frame;
+  volt__untrack_end(c, u);
   c->owner = owner;
 }
 
@@ -273,14 +272,13 @@ volt_node *volt_scope(volt_rt *rt, void (*fn)(void *ud), void *ud) {
     volt__dispose_tree(c, n);
     return NULL;
   }
-  volt__frame *frame = c->frame;
+  volt__untracked u = volt__untrack_begin(c);
   volt_node *owner = c->owner;
-  c->frame = NULL;
   c->owner = n;
   n->flags |= VOLT__F_RUNNING;
   fn(ud);
   n->flags &= ~VOLT__F_RUNNING;
-  c->frame = frame;
+  volt__untrack_end(c, u);
   c->owner = owner;
   if (n->flags & VOLT__F_DISPOSED) {
     volt__finish_dispose(c, n);
@@ -320,10 +318,9 @@ void volt_untrack(volt_rt *rt, void (*fn)(void *ud), void *ud) {
   if (!rt || !fn) return;
   volt__core *c = VOLT__CORE(rt);
   if (!volt__on_loop(c)) return;
-  volt__frame *frame = c->frame;
-  c->frame = NULL;
+  volt__untracked u = volt__untrack_begin(c);
   fn(ud);
-  c->frame = frame;
+  volt__untrack_end(c, u);
 }
 
 /* Disposes everything: runtime-owned trees, newest slab first, then the
