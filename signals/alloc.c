@@ -85,7 +85,7 @@ int volt__grow(volt__core *c, void **arr, uint32_t *cap, uint32_t need, size_t s
 
 /* ---- nodes -------------------------------------------------------------------- */
 
-volt_node *volt__node_alloc(volt__core *c) {
+volt_node *volt__node_alloc(volt__core *c, uint32_t flags) {
   volt_node *n = c->free_nodes;
   if (!n) {
     if (c->nslabs == c->slabs_cap &&
@@ -114,7 +114,7 @@ volt_node *volt__node_alloc(volt__core *c) {
     n = c->free_nodes;
   }
   c->free_nodes = n->dep1;
-  n->flags &= VOLT__SLOT_BITS; /* kind FREE, value NIL */
+  n->flags = (n->flags & VOLT__SLOT_BITS) | flags; /* one store: value NIL unless flags say */
   n->deps = n->subs = 0;
   n->sub1 = n->dep1 = NULL;
   n->owner = n->pos = 0;

@@ -388,9 +388,10 @@ void volt__core_dispose_all(volt__core *c);
 /* Frees all core memory (after dispose_all). */
 void volt__core_free(volt__core *c);
 
-/* A fresh node of `kind`, owned by the current owner. opts may be NULL.
- * NULL on allocation failure. */
-volt_node *volt__node_new(volt__core *c, unsigned kind, const volt_opts *opts);
+/* A fresh node whose flags word starts as `flags` (its kind, and state or
+ * value-tag bits), owned by the current owner. opts may be NULL. NULL on
+ * allocation failure. */
+volt_node *volt__node_new(volt__core *c, uint32_t flags, const volt_opts *opts);
 /* The node's extension, allocating it if needed (NULL on failure). */
 volt__ext *volt__ext_get(volt__core *c, volt_node *n, bool create);
 

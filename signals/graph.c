@@ -872,18 +872,18 @@ volt_node *volt_signal(volt_rt *rt, volt_val init, const volt_opts *opts) {
   if (!rt) return NULL;
   volt__core *c = VOLT__CORE(rt);
   if (!volt__on_loop(c)) return NULL;
-  volt_node *n = volt__node_new(c, VOLT__K_SIGNAL, opts);
+  bool err = init.tag == VOLT_ERR;
+  uint32_t vt = err ? 0 : (uint32_t)init.tag << VOLT__VT_SHIFT;
+  volt_node *n = volt__node_new(c, VOLT__K_SIGNAL | VOLT__F_HAS_VALUE | vt, opts);
   if (!n) {
     if (init.tag == VOLT_PTR && opts && opts->release) opts->release(init, opts->ud);
     return NULL;
   }
-  if (init.tag == VOLT_ERR)
-    init = volt__val_own(c, init);
+  /* The slot comes zeroed: pending is nil. */
+  if (err)
+    volt__set_value(n, volt__val_own(c, init));
   else
-    init.flags = 0;
-  volt__set_value(n, init);
-  n->u.pending = volt_nil();
-  n->flags |= VOLT__F_HAS_VALUE;
+    n->val.i = plain_payload(init);
   return n;
 }
 
@@ -891,11 +891,10 @@ volt_node *volt_computed(volt_rt *rt, volt_val (*fn)(void *ud), void *ud, const 
   if (!rt || !fn) return NULL;
   volt__core *c = VOLT__CORE(rt);
   if (!volt__on_loop(c)) return NULL;
-  volt_node *n = volt__node_new(c, VOLT__K_COMPUTED, opts);
+  volt_node *n = volt__node_new(c, VOLT__K_COMPUTED | VOLT__F_DIRTY, opts);
   if (!n) return NULL;
   n->u.f.fn.compute = fn;
   n->u.f.ud = ud;
-  n->flags |= VOLT__F_DIRTY;
   return n;
 }
 

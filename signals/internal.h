@@ -6,7 +6,8 @@
 
 /* alloc.c */
 int volt__grow(volt__core *c, void **arr, uint32_t *cap, uint32_t need, size_t size);
-volt_node *volt__node_alloc(volt__core *c);
+/* A zeroed slot whose flags word is `flags` (kind, state, value tag). */
+volt_node *volt__node_alloc(volt__core *c, uint32_t flags);
 void volt__node_release_slot(volt__core *c, volt_node *n);
 uint32_t volt__edge_alloc(volt__core *c);
 void volt__edge_free(volt__core *c, uint32_t i);

@@ -62,11 +62,10 @@ static void detach_from_owner(volt__core *c, volt_node *n) {
   }
 }
 
-volt_node *volt__node_new(volt__core *c, unsigned kind, const volt_opts *opts) {
+volt_node *volt__node_new(volt__core *c, uint32_t flags, const volt_opts *opts) {
   if (c->closing) return NULL;
-  volt_node *n = volt__node_alloc(c);
+  volt_node *n = volt__node_alloc(c, flags);
   if (!n) return NULL;
-  n->flags = (n->flags & VOLT__SLOT_BITS) | kind;
   if (opts && (opts->name || opts->equals || opts->release || opts->watched || opts->unwatched ||
                opts->ud)) {
     volt__ext *x = volt__ext_get(c, n, true);
