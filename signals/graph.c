@@ -833,12 +833,27 @@ int volt_set(volt_node *n, volt_val v) {
     c = volt__core_of(n);
     if (!volt__on_loop(c)) return VOLT_ETHREAD;
   }
-  if (VOLT__KIND(n) != VOLT__K_SIGNAL || (n->flags & VOLT__F_DISPOSED)) return VOLT_EINVAL;
+  uint32_t f = n->flags;
+  if ((f & (VOLT__K_MASK | VOLT__F_DISPOSED | VOLT__F_DIRTY | VOLT__F_EQUALS | VOLT__F_RELEASE |
+            VOLT__F_VERR)) == VOLT__K_SIGNAL &&
+      v.tag != VOLT_ERR && !c->computing) {
+    /* The common case: a settled signal without hooks, a plain value. */
+    int64_t p = plain_payload(v);
+    if (holds(n, f, v, p)) return 0;
+    v.flags = 0;
+    n->u.pending = v;
+    n->flags = f | VOLT__F_DIRTY;
+    if (n->subs)
+      volt__propagate_from(c, n, VOLT__F_PENDING);
+    else
+      (void)settle_fast(c, n);
+    return volt__maybe_flush(c);
+  }
+  if (VOLT__KIND(n) != VOLT__K_SIGNAL || (f & VOLT__F_DISPOSED)) return VOLT_EINVAL;
   if (c->computing) {
     if (v.tag == VOLT_PTR) volt__release_now(c, n, v);
     return VOLT_EPERM;
   }
-  uint32_t f = n->flags;
   volt_val cur = volt__value(n);
   volt_val latest = (f & VOLT__F_DIRTY) ? n->u.pending : cur;
   if (eq_fast(c, n, latest, v)) {
