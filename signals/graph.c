@@ -774,52 +774,65 @@ __attribute__((noinline)) static volt_val get_track_slow(volt__core *c, volt_nod
   return volt__value(n);
 }
 
+/* A settled node's plain value (no VOLT__F_VERR), from its flags word. */
+static inline volt_val plain_value(const volt_node *n, uint32_t f) {
+  volt_val v;
+  v.tag = (uint8_t)((f & VOLT__VT_MASK) >> VOLT__VT_SHIFT);
+  v.flags = 0;
+  v.reserved = 0;
+  v.code = 0;
+  v.u.i = n->val.i;
+  return v;
+}
+
+/* volt_get inside a tracking run, for a computed that is the next
+ * dependency of the previous run (so it is this runtime's and this is its
+ * loop thread) and may be stale: bring it up to date, confirm the edge. */
+__attribute__((noinline)) static volt_val get_next_computed(volt__frame *fr, volt_node *n) {
+  volt__core *c = fr->core;
+  if (refresh_computed(c, n)) volt__shallow_propagate(c, n);
+  track_inline(c, n);
+  if (!(n->flags & VOLT__F_HAS_VALUE)) return volt_nil();
+  return volt__value(n);
+}
+
+#define SETTLED_MASK                                                                          \
+  (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED | VOLT__F_HAS_VALUE | \
+   VOLT__F_VERR)
+
 volt_val volt_get(volt_node *n) {
-  /* Fast path: a settled node with a plain value, on the loop thread. */
   if (n) {
     uint32_t f = n->flags;
+    bool settled = (f & SETTLED_MASK) == VOLT__F_HAS_VALUE;
     volt__frame *fr0 = volt__tls_frame;
-    if (fr0 &&
-        (f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED |
-              VOLT__F_HAS_VALUE | VOLT__F_VERR)) == VOLT__F_HAS_VALUE) {
-      /* Inside a tracking run on this thread, reading again the node read
-       * last, or the next dependency of the previous run: either proves the
-       * node is this runtime's, and this is its loop thread. */
-      if (fr0->last != n) {
+    if (fr0) {
+      /* Inside a tracking run on this thread: reading again the node read
+       * last, or the next dependency of the previous run, proves that the
+       * node is this runtime's and that this is its loop thread. */
+      if (settled && fr0->last == n) return plain_value(n, f);
+      if (settled || (f & (VOLT__K_MASK | VOLT__F_RUNNING | VOLT__F_DISPOSED)) == VOLT__K_COMPUTED) {
         volt__edge *edges = fr0->core->edges;
         uint32_t t = fr0->tail;
         uint32_t nx = t ? edges[t].next_dep : fr0->node->deps;
-        if (!nx || edges[nx].dep != n) goto general;
-        edges[nx].version = fr0->version;
-        fr0->tail = nx;
-        fr0->last = n;
+        if (nx && edges[nx].dep == n) {
+          if (!settled) return get_next_computed(fr0, n);
+          edges[nx].version = fr0->version;
+          fr0->tail = nx;
+          fr0->last = n;
+          return plain_value(n, f);
+        }
       }
-      volt_val v;
-      v.tag = (uint8_t)((f & VOLT__VT_MASK) >> VOLT__VT_SHIFT);
-      v.flags = 0;
-      v.reserved = 0;
-      v.code = 0;
-      v.u.i = n->val.i;
-      return v;
     }
-  general:;
+    /* A settled node on the loop thread of the runtime this thread used
+     * last. */
     volt__core *c = volt__tls_core;
-    if (c == VOLT__CORE(volt__rt_of(n)) &&
-        (f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED |
-              VOLT__F_HAS_VALUE | VOLT__F_VERR)) == VOLT__F_HAS_VALUE &&
-        c->get_tag == (const void *)&volt__tls_byte) {
+    if (settled && c == VOLT__CORE(volt__rt_of(n)) && c->get_tag == (const void *)&volt__tls_byte) {
 #if defined(__GNUC__)
       __asm__("" : "+r"(c)); /* see volt__core_hint */
 #endif
       volt__frame *fr = c->frame;
       if (fr && !track_fast(fr, c->edges, n)) return get_track_slow(c, n);
-      volt_val v;
-      v.tag = (uint8_t)((f & VOLT__VT_MASK) >> VOLT__VT_SHIFT);
-      v.flags = 0;
-      v.reserved = 0;
-      v.code = 0;
-      v.u.i = n->val.i;
-      return v;
+      return plain_value(n, f);
     }
   }
   return read_node(n, true);
