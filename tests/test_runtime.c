@@ -651,7 +651,6 @@ typedef struct thr {
   volt_node *new_sig, *new_comp, *new_eff, *new_scope;
   volt_watcher *new_watch, *existing_watch;
   uv_loop_t *loop_seen;
-  volt_rt *rt_seen;
   int scope_ran, cleanup_ran;
 } thr;
 
@@ -693,7 +692,6 @@ static void thr_main(void *arg) {
   volt_dispose(t->s);
   volt_rt_close(t->rt, thr_cleanup, t); /* does nothing off the loop */
   t->loop_seen = volt_rt_loop(t->rt);   /* any thread */
-  t->rt_seen = volt_node_rt(t->s);      /* any thread */
 }
 
 START_TEST(loop_only_calls_from_other_thread) {
@@ -739,7 +737,7 @@ START_TEST(loop_only_calls_from_other_thread) {
   ck_assert_int_eq(t.cleanup_rc, VOLT_ETHREAD);
   ck_assert_int_eq(t.dot_rc, VOLT_ETHREAD);
   ck_assert_ptr_eq(t.loop_seen, &e.loop);
-  ck_assert_ptr_eq(t.rt_seen, e.rt);
+  ck_assert_ptr_eq(volt_node_rt(t.s), e.rt); /* loop thread */
 
   /* and nothing changed */
   s1 = h_stats(e.rt);

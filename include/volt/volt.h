@@ -190,7 +190,10 @@ VOLT_EXTERN int volt_on_cleanup(volt_rt *rt, void (*fn)(void *ud), void *ud);
  * effect. Afterwards n must not be used. NULL or wrong thread: nothing. */
 VOLT_EXTERN void volt_dispose(volt_node *n);
 
-/* The runtime a node belongs to. Any thread (the node must be alive). */
+/* Loop thread. The runtime a node belongs to (it is found through the
+ * node's flags word, which the loop thread writes: another thread that needs
+ * the runtime should be handed the volt_rt pointer, kept alive with
+ * volt_rt_acquire). NULL for NULL. */
 VOLT_EXTERN volt_rt *volt_node_rt(volt_node *n);
 /* The node's name ("" when it has none). The string is owned by the node. */
 VOLT_EXTERN const char *volt_node_name(volt_node *n);
