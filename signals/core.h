@@ -275,6 +275,9 @@ typedef struct volt__core {
   uint32_t running;        /* effect/computed/watcher callbacks on the stack */
   const char *stack_limit; /* deeper than this: defer evaluation */
   uint32_t deferred_evals; /* evaluations cut short for lack of stack */
+  uint32_t eval_events;    /* bumped by anything that makes a running
+                              evaluation end the slow way: a deferral, a
+                              dependency not recorded, the node disposed */
   bool in_deferred;        /* volt__run_deferred is running */
   bool aborting;           /* an evaluation was deferred: unwind to the outermost */
 

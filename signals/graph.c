@@ -265,6 +265,7 @@ void volt__track(volt__core *c, volt_node *dep) {
   uint32_t e = new_edge(c, dep, sub, prev, next, f->version);
   if (!e) {
     f->oom = true;
+    c->eval_events++;
     return;
   }
   f->tail = e;
@@ -561,7 +562,7 @@ __attribute__((noinline)) static int finish_slow(volt__core *c, volt_node *n, vo
 
 static bool update_computed(volt__core *c, volt_node *n) {
   for (;;) {
-    uint32_t aborts = c->deferred_evals;
+    uint32_t aborts = c->deferred_evals, events = c->eval_events;
     if (c->aborting || c->computing >= 8) {
       if (c->aborting && c->computing == 0 && !c->in_deferred) {
         /* Not expected (aborts are handled before they reach the outermost
@@ -579,6 +580,7 @@ static bool update_computed(volt__core *c, volt_node *n) {
       if (stack_low(c) && defer_push(c, n) == 0) {
         /* Too deep to evaluate here: let the outermost evaluation do it. */
         c->deferred_evals++;
+        c->eval_events++;
         c->aborting = true;
         n->flags |= VOLT__F_DIRTY;
         return false;
@@ -600,7 +602,7 @@ static bool update_computed(volt__core *c, volt_node *n) {
     n->flags &= ~VOLT__F_RUNNING;
     uint32_t tail = fr.tail;
     if (tail ? c->edges[tail].next_dep != 0 : n->deps != 0) volt__trim_deps(c, n, tail);
-    if (c->deferred_evals != aborts || fr.oom || (n->flags & VOLT__F_DISPOSED)) {
+    if (c->eval_events != events) {
       int r = finish_slow(c, n, &v, aborts, fr.oom);
       if (r == 1) continue;
       if (r == 0) return false;

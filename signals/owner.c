@@ -225,6 +225,7 @@ static void dispose_walk(volt__core *c, volt_node *root, bool direct) {
     volt_node *parent = volt__owner_of(c, cur);
     cur->flags |= VOLT__F_DISPOSED;
     if (cur->flags & VOLT__F_RUNNING) {
+      c->eval_events++; /* its evaluation ends the slow way */
       /* The running node is finished when its function returns. */
       detach_from_owner(c, cur);
     } else {
