@@ -173,27 +173,34 @@ void volt__dispose_tree(volt__core *c, volt_node *root) {
  * extension, edges, queued work, running code or value to release): no
  * user code runs, so their slots can go straight back to the free list. */
 static void dispose_plain_kids(volt__core *c, volt__ext *x, bool direct) {
-  while (x->nkids) {
-    volt_node *k = x->kids[x->nkids - 1];
+  uint32_t nk = x->nkids;
+  volt_node **kids = x->kids;
+  volt_node *free_list = c->free_nodes;
+  size_t gone = 0;
+  while (nk) {
+    volt_node *k = kids[nk - 1];
     if (!k) {
-      x->nkids--;
+      nk--;
       x->ndead--;
       continue;
     }
     uint32_t f = k->flags, kind = f & VOLT__K_MASK;
-    if (k->ext || k->deps || k->subs || (kind != VOLT__K_SIGNAL && kind != VOLT__K_COMPUTED) ||
+    if ((k->ext | k->deps | k->subs) || (kind != VOLT__K_SIGNAL && kind != VOLT__K_COMPUTED) ||
         (f & (VOLT__F_OWNS | VOLT__F_RUNNING | VOLT__F_QUEUED | VOLT__F_DISPOSED | VOLT__F_DIRTY |
-              VOLT__F_RELEASE)) ||
-        volt__vtag(k) == VOLT_ERR)
-      return;
-    x->nkids--;
+              VOLT__F_RELEASE | VOLT__F_VERR)))
+      break;
+    nk--;
+    gone++;
     k->owner = k->pos = 0;
-    volt__set_value(k, volt_nil());
-    k->flags = (f & VOLT__SLOT_BITS) | kind | VOLT__F_DISPOSED;
-    c->live_nodes--;
+    k->val.i = 0;
     if (direct) {
-      volt__node_release_slot(c, k);
-    } else if (c->limbo_len < c->limbo_cap) {
+      k->flags = f & VOLT__SLOT_BITS; /* free, value nil */
+      k->dep1 = free_list;
+      free_list = k;
+      continue;
+    }
+    k->flags = (f & VOLT__SLOT_BITS) | kind | VOLT__F_DISPOSED;
+    if (c->limbo_len < c->limbo_cap) {
       c->limbo[c->limbo_len++] = k;
     } else if (volt__grow(c, (void **)&c->limbo, &c->limbo_cap, c->limbo_len + 1,
                           sizeof(volt_node *)) == 0) {
@@ -201,6 +208,9 @@ static void dispose_plain_kids(volt__core *c, volt__ext *x, bool direct) {
     }
     /* else: the slot stays out of use until the runtime closes */
   }
+  x->nkids = nk;
+  c->free_nodes = free_list;
+  c->live_nodes -= gone;
 }
 
 static void dispose_walk(volt__core *c, volt_node *root, bool direct) {
