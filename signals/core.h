@@ -134,16 +134,21 @@ static inline int32_t volt__errcode(const char *msg) {
 static inline volt_tag_t volt__vtag(const volt_node *n) {
   return (volt_tag_t)((n->flags & VOLT__VT_MASK) >> VOLT__VT_SHIFT);
 }
-/* The node's value as a volt_val (an owned ERR keeps VOLT__V_OWNED). A
+/* The value of a node whose flags word is f, when it is not an error. A
  * bool's payload is stored as 0 or 1 in all 8 bytes. */
-static inline volt_val volt__value(const volt_node *n) {
-  uint32_t f = n->flags;
+static inline volt_val volt__plain_value(const volt_node *n, uint32_t f) {
   volt_val v;
   v.tag = (uint8_t)((f & VOLT__VT_MASK) >> VOLT__VT_SHIFT);
   v.flags = 0;
   v.reserved = 0;
   v.code = 0;
   v.u.i = n->val.i;
+  return v;
+}
+/* The node's value as a volt_val (an owned ERR keeps VOLT__V_OWNED). */
+static inline volt_val volt__value(const volt_node *n) {
+  uint32_t f = n->flags;
+  volt_val v = volt__plain_value(n, f);
   if (f & VOLT__F_VERR) {
     if (f & VOLT__F_VOWN) {
       v.flags = VOLT__V_OWNED;

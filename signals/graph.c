@@ -776,17 +776,6 @@ __attribute__((noinline)) static volt_val get_track_slow(volt__core *c, volt_nod
   return volt__value(n);
 }
 
-/* A settled node's plain value (no VOLT__F_VERR), from its flags word. */
-static inline volt_val plain_value(const volt_node *n, uint32_t f) {
-  volt_val v;
-  v.tag = (uint8_t)((f & VOLT__VT_MASK) >> VOLT__VT_SHIFT);
-  v.flags = 0;
-  v.reserved = 0;
-  v.code = 0;
-  v.u.i = n->val.i;
-  return v;
-}
-
 /* volt_get inside a tracking run, for a computed that is the next
  * dependency of the previous run (so it is this runtime's and this is its
  * loop thread) and may be stale: bring it up to date, confirm the edge. */
@@ -811,7 +800,7 @@ volt_val volt_get(volt_node *n) {
       /* Inside a tracking run on this thread: reading again the node read
        * last, or the next dependency of the previous run, proves that the
        * node is this runtime's and that this is its loop thread. */
-      if (settled && fr0->last == n) return plain_value(n, f);
+      if (settled && fr0->last == n) return volt__plain_value(n, f);
       if (settled || (f & (VOLT__K_MASK | VOLT__F_RUNNING | VOLT__F_DISPOSED)) == VOLT__K_COMPUTED) {
         volt__edge *edges = fr0->core->edges;
         uint32_t t = fr0->tail;
@@ -821,7 +810,7 @@ volt_val volt_get(volt_node *n) {
           edges[nx].version = fr0->version;
           fr0->tail = nx;
           fr0->last = n;
-          return plain_value(n, f);
+          return volt__plain_value(n, f);
         }
       }
     }
@@ -834,7 +823,7 @@ volt_val volt_get(volt_node *n) {
 #endif
       volt__frame *fr = c->frame;
       if (fr && !track_fast(fr, c->edges, n)) return get_track_slow(c, n);
-      return plain_value(n, f);
+      return volt__plain_value(n, f);
     }
   }
   return read_node(n, true);
