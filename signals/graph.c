@@ -791,7 +791,7 @@ __attribute__((noinline)) static volt_val get_next_computed(volt__frame *fr, vol
   (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED | VOLT__F_HAS_VALUE | \
    VOLT__F_VERR)
 
-volt_val volt_get(volt_node *n) {
+VOLT__INLINE_API volt_val volt_get(volt_node *n) {
   if (n) {
     uint32_t f = n->flags;
     bool settled = (f & SETTLED_MASK) == VOLT__F_HAS_VALUE;
@@ -887,7 +887,7 @@ int volt_set(volt_node *n, volt_val v) {
 
 /* ---- constructors ------------------------------------------------------------------ */
 
-volt_node *volt_signal(volt_rt *rt, volt_val init, const volt_opts *opts) {
+VOLT__INLINE_API volt_node *volt_signal(volt_rt *rt, volt_val init, const volt_opts *opts) {
   if (!rt) return NULL;
   volt__core *c = VOLT__CORE(rt);
   if (!volt__on_loop(c)) return NULL;
