@@ -210,7 +210,7 @@ int volt__maybe_flush(volt__core *c) {
   return volt__flush(c);
 }
 
-int volt_batch_begin(volt_rt *rt) {
+VOLT__INLINE_API int volt_batch_begin(volt_rt *rt) {
   if (!rt) return VOLT_EINVAL;
   volt__core *c = VOLT__CORE(rt);
   VOLT__CHECK_THREAD(c, VOLT_ETHREAD);
@@ -218,7 +218,7 @@ int volt_batch_begin(volt_rt *rt) {
   return 0;
 }
 
-int volt_batch_end(volt_rt *rt) {
+VOLT__INLINE_API int volt_batch_end(volt_rt *rt) {
   if (!rt) return VOLT_EINVAL;
   volt__core *c = VOLT__CORE(rt);
   VOLT__CHECK_THREAD(c, VOLT_ETHREAD);

@@ -830,7 +830,7 @@ VOLT__INLINE_API volt_val volt_get(volt_node *n) {
 }
 volt_val volt_peek(volt_node *n) { return read_node(n, false); }
 
-int volt_set(volt_node *n, volt_val v) {
+VOLT__INLINE_API int volt_set(volt_node *n, volt_val v) {
   if (!n) return VOLT_EINVAL;
   volt__core *c = volt__core_hint(n);
   if (!c || !volt__on_loop(c)) {
