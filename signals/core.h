@@ -6,7 +6,9 @@
  *
  * Layout (docs/design.md explains the numbers):
  *  - nodes are 64-byte slots in slab chunks; their addresses are stable, so
- *    users hold volt_node pointers;
+ *    users hold volt_node pointers. A node holds its first subscriber and
+ *    first dependency directly (one load per level when walking), its
+ *    value's tag in the flags word, and finds its runtime below its slab;
  *  - edges are 32-byte records in one growable array, addressed by a 32-bit
  *    index (0 = none). Each edge sits in two lists: its dependency's
  *    subscriber list (doubly linked) and its subscriber's dependency list
