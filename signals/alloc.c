@@ -264,6 +264,10 @@ void volt__core_defaults(volt__core *c, volt_rt *rt, const volt_config *cfg) {
   c->thread_tag = volt__thread_tag();
   c->get_tag = c->thread_tag;
   volt__tls_core = c;
+  /* A tracking run left by a longjmp (a test harness after a failed check)
+   * must not be trusted by the next runtime: volt_get's frame path is only
+   * a shortcut, and without it reads take the general path. */
+  volt__tls_frame = NULL;
   c->max_rounds = (cfg && cfg->max_rounds) ? cfg->max_rounds : 100;
   c->on_error = cfg ? cfg->on_error : NULL;
   c->on_error_ud = cfg ? cfg->on_error_ud : NULL;
