@@ -3093,6 +3093,127 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
+
+/* ------------------------------------------------------------------------
+ * Read paths: every kind of value through a node, read inside and outside a
+ * computed (the frame and the general paths of volt_get), and an untracked
+ * read of what was the next dependency of the previous run.
+ * ------------------------------------------------------------------------ */
+
+typedef struct rt_box {
+  volt_node *src;  /* a signal holding the value under test */
+  volt_node *mid;  /* a computed passing it through */
+  int runs;
+} rt_box;
+
+static volt_val rt_pass(void *ud) {
+  rt_box *b = ud;
+  b->runs++;
+  volt_val v = volt_get(b->src);
+  /* Read again: the repeated-read path must give the same value. */
+  volt_val w = volt_get(b->src);
+  if (!volt_val_eq(v, w)) return volt_err(-1, "second read differs");
+  return v;
+}
+
+START_TEST(values_round_trip_through_nodes) {
+  h_env e;
+  rt_box b;
+  static int target;
+  const volt_val vals[] = {volt_nil(),      volt_bool(true),       volt_bool(false),
+                           volt_int(-7),    volt_int(INT64_MAX),   volt_num(2.5),
+                           volt_num(-0.0),  volt_ptr(&target),     volt_err(-42, "broken pipe"),
+                           volt_err(-43, NULL)};
+  ENV_OPEN(e);
+  memset(&b, 0, sizeof b);
+  b.src = volt_signal(e.rt, volt_int(0), NULL);
+  b.mid = volt_computed(e.rt, rt_pass, &b, NULL);
+  ck_assert_int_eq(h_int(volt_get(b.mid)), 0);
+  for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+    volt_val want = vals[i];
+    ck_assert_int_eq(volt_set(b.src, want), 0);
+    volt_val got = volt_get(b.mid);
+    ck_assert_int_eq(volt_tag(got), volt_tag(want));
+    ck_assert(volt_val_eq(got, want));
+    ck_assert(volt_val_eq(volt_get(b.src), want));
+    if (volt_is_err(want)) {
+      ck_assert_int_eq(volt_err_code(got), volt_err_code(want));
+      ck_assert_str_eq(volt_err_msg(got), volt_err_msg(want));
+    }
+    if (volt_tag(want) == VOLT_BOOL) ck_assert(volt_as_bool(got) == volt_as_bool(want));
+  }
+  /* The cutoff compares values, not bits: 0.0 after -0.0 is no change. */
+  ck_assert_int_eq(volt_set(b.src, volt_num(-0.0)), 0);
+  (void)volt_get(b.mid);
+  int runs = b.runs;
+  ck_assert_int_eq(volt_set(b.src, volt_num(0.0)), 0);
+  (void)volt_get(b.mid);
+  ck_assert_int_eq(b.runs, runs);
+  /* Every NaN equals every NaN. */
+  ck_assert_int_eq(volt_set(b.src, volt_num(NAN)), 0);
+  (void)volt_get(b.mid);
+  runs = b.runs;
+  ck_assert_int_eq(volt_set(b.src, volt_num(-NAN)), 0);
+  (void)volt_get(b.mid);
+  ck_assert_int_eq(b.runs, runs);
+  h_env_close(&e);
+}
+END_TEST
+
+typedef struct un_next {
+  volt_rt *rt;
+  volt_node *a, *b;
+  int untracked; /* 1: read b inside volt_untrack */
+  int runs;
+  int64_t seen_b;
+} un_next;
+
+static void un_read_b(void *ud) {
+  un_next *u = ud;
+  u->seen_b = h_int(volt_get(u->b));
+}
+
+static volt_val un_fn(void *ud) {
+  un_next *u = ud;
+  u->runs++;
+  int64_t a = h_int(volt_get(u->a));
+  if (u->untracked)
+    volt_untrack(u->rt, un_read_b, u);
+  else
+    u->seen_b = h_int(volt_get(u->b));
+  return volt_int(a + u->seen_b);
+}
+
+START_TEST(untracked_read_of_next_dependency) {
+  h_env e;
+  un_next u;
+  volt_node *c;
+  ENV_OPEN(e);
+  memset(&u, 0, sizeof u);
+  u.rt = e.rt;
+  u.a = volt_signal(e.rt, volt_int(1), NULL);
+  u.b = volt_signal(e.rt, volt_int(10), NULL);
+  c = volt_computed(e.rt, un_fn, &u, NULL);
+  ck_assert_int_eq(h_int(volt_get(c)), 11); /* deps: a, b */
+  ck_assert_int_eq(volt_set(u.b, volt_int(20)), 0);
+  ck_assert_int_eq(h_int(volt_get(c)), 21);
+  ck_assert_int_eq(u.runs, 2);
+  /* Next run: b is read untracked, although it is the next dependency of
+   * the previous run; afterwards b no longer reaches c. */
+  u.untracked = 1;
+  ck_assert_int_eq(volt_set(u.a, volt_int(2)), 0);
+  ck_assert_int_eq(h_int(volt_get(c)), 22);
+  ck_assert_int_eq(u.runs, 3);
+  ck_assert_int_eq(volt_set(u.b, volt_int(30)), 0);
+  ck_assert_int_eq(h_int(volt_get(c)), 22); /* cached: b is not a dependency */
+  ck_assert_int_eq(u.runs, 3);
+  ck_assert_int_eq(volt_set(u.a, volt_int(3)), 0);
+  ck_assert_int_eq(h_int(volt_get(c)), 33);
+  ck_assert_int_eq(u.runs, 4);
+  h_env_close(&e);
+}
+END_TEST
+
 static Suite *signals_suite(void) {
   Suite *s = suite_create("signals");
   TCase *tc;
@@ -3103,6 +3224,8 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, values_nan_signal_cutoff, 0, 2);
   tcase_add_loop_test(tc, values_err_messages_copied, 0, 2);
   tcase_add_loop_test(tc, values_err_equality_cutoff, 0, 2);
+  tcase_add_loop_test(tc, values_round_trip_through_nodes, 0, 2);
+  tcase_add_loop_test(tc, untracked_read_of_next_dependency, 0, 2);
 
   tc = h_tcase(s, "graph");
   tcase_add_loop_test(tc, diamond_glitch_free, 0, 2);
