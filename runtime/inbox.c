@@ -205,7 +205,7 @@ void volt__inbox_drain(volt_rt *rt) {
 
 static int push(volt_rt *rt, item *it) {
   struct volt__inbox *ib = rt->inbox;
-  if (!ib || atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
+  if (!ib) return VOLT_ECLOSING;
   uv_mutex_lock(&ib->mu);
   if (ib->closing) {
     uv_mutex_unlock(&ib->mu);
@@ -236,12 +236,31 @@ static int push_or_discard(volt_rt *rt, item *it) {
   return r;
 }
 
-int volt__inbox_push_ack(volt_rt *rt, volt_ack ack, bool ok, int code, const char *msg) {
-  if (!rt) return VOLT_EINVAL;
-  if (atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
+/* A fresh item of `kind`, or NULL with *rc set (the runtime is closing, or
+ * out of memory). A closing runtime is checked again under the inbox lock
+ * when the item is pushed. */
+static item *item_new(volt_rt *rt, int kind, int *rc) {
+  if (!rt) {
+    *rc = VOLT_EINVAL;
+    return NULL;
+  }
+  if (atomic_load(&rt->close_begun)) {
+    *rc = VOLT_ECLOSING;
+    return NULL;
+  }
   item *it = calloc(1, sizeof *it);
-  if (!it) return VOLT_ENOMEM;
-  it->kind = ITEM_ACK;
+  if (!it) {
+    *rc = VOLT_ENOMEM;
+    return NULL;
+  }
+  it->kind = (uint8_t)kind;
+  return it;
+}
+
+int volt__inbox_push_ack(volt_rt *rt, volt_ack ack, bool ok, int code, const char *msg) {
+  int rc;
+  item *it = item_new(rt, ITEM_ACK, &rc);
+  if (!it) return rc;
   it->ack = ack;
   it->ok = ok;
   it->code = code;
@@ -254,11 +273,9 @@ int volt__inbox_push_ack(volt_rt *rt, volt_ack ack, bool ok, int code, const cha
 
 int volt__inbox_push_emit(volt_rt *rt, uint32_t id, uint32_t gen, volt_val payload,
                           void (*release)(volt_val v, void *ud), void *release_ud) {
-  if (!rt) return VOLT_EINVAL;
-  if (atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
-  item *it = calloc(1, sizeof *it);
-  if (!it) return VOLT_ENOMEM;
-  it->kind = ITEM_EMIT;
+  int rc;
+  item *it = item_new(rt, ITEM_EMIT, &rc);
+  if (!it) return rc;
   it->id = id;
   it->gen = gen;
   it->release = release;
