@@ -370,6 +370,8 @@ void volt__unlink_subs(volt__core *c, volt_node *n) {
       if (sub->flags & VOLT__F_RUNNING) {
         /* Keep the running node's tracking cursor off the freed edge. */
         for (volt__frame *f = c->frame; f; f = f->prev)
+          /* The cursor's node stays edges[tail].dep. (Not observable today:
+           * slots are not reused while a run is on the stack.) */
           if (f->node == sub && f->tail == e) {
             f->tail = prev;
             f->last = prev ? E(prev)->dep : NULL;

@@ -3214,6 +3214,153 @@ START_TEST(untracked_read_of_next_dependency) {
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------------
+ * Bookkeeping that only shows when it goes wrong: the first-dependency
+ * pointer after its node is disposed, a lost mark (resync) seen by a plain
+ * read, an evaluation whose node disposes itself, a dependency that could
+ * not be recorded.
+ * ------------------------------------------------------------------------ */
+
+typedef struct fd_c {
+  volt_node *a, *b;
+  int runs;
+} fd_c;
+
+static volt_val fd_fn(void *ud) {
+  fd_c *f = ud;
+  f->runs++;
+  volt_val a = volt_get(f->a); /* an error once a is disposed */
+  return volt_int((volt_is_err(a) ? 0 : h_int(a)) + h_int(volt_get(f->b)));
+}
+
+START_TEST(first_dependency_disposed) {
+  h_env e;
+  fd_c f = {0};
+  eff1 r = {0};
+  volt_node *c;
+  ENV_OPEN(e);
+  f.a = volt_signal(e.rt, volt_int(1), NULL);
+  f.b = volt_signal(e.rt, volt_int(10), NULL);
+  c = volt_computed(e.rt, fd_fn, &f, NULL); /* deps: a (first), b */
+  r.src = c;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &r));
+  ck_assert_int_eq(h_int(r.seen), 11);
+  volt_dispose(f.a); /* c's first dependency goes; b becomes the first */
+  ck_assert_int_eq(volt_set(f.b, volt_int(20)), 0);
+  ck_assert_int_eq(r.runs, 2); /* the check walked from c to b, not to a */
+  ck_assert_int_eq(h_int(r.seen), 20);
+  h_env_close(&e);
+}
+END_TEST
+
+typedef struct rs_g {
+  volt_node *s, *a, *b;
+} rs_g;
+
+static volt_val rs_plus1(void *ud) { return volt_int(h_int(volt_get((volt_node *)ud)) + 1); }
+
+START_TEST(lost_mark_seen_by_plain_read) {
+  h_env e;
+  rs_g g;
+  eff1 r = {0};
+  ENV_OPEN(e);
+  g.s = volt_signal(e.rt, volt_int(1), NULL);
+  g.a = volt_computed(e.rt, rs_plus1, g.s, NULL);
+  g.b = volt_computed(e.rt, rs_plus1, g.s, NULL);
+  r.src = g.a;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, eff1_fn, &r)); /* a has a subscriber */
+  ck_assert_int_eq(h_int(volt_get(g.b)), 2);             /* s: subscribers a, b */
+  /* Every allocation fails during the write: the marking walk cannot keep
+   * its way back (the scratch stack), so b's mark is lost. */
+  ck_assert_int_eq(volt_batch_begin(e.rt), 0);
+  e.alloc.fail_at = e.alloc.calls + 1;
+  e.alloc.fail_all_after = true;
+  ck_assert_int_eq(volt_set(g.s, volt_int(5)), 0);
+  ck_assert_uint_gt(e.alloc.injected, 0);
+  e.alloc.fail_at = 0;
+  e.alloc.fail_all_after = false;
+  /* A plain read inside the batch must still see the new value. */
+  ck_assert_int_eq(h_int(volt_get(g.b)), 6);
+  ck_assert_int_eq(volt_batch_end(e.rt), 0);
+  ck_assert_int_eq(h_int(r.seen), 6);
+  ck_assert_int_ge(e.errors, 1); /* on_error heard VOLT_ENOMEM */
+  h_env_close(&e);
+}
+END_TEST
+
+typedef struct sd_c {
+  volt_node *s, *self;
+  int unwatched;
+} sd_c;
+
+static void sd_unwatched(volt_node *n, void *ud) {
+  (void)n;
+  ((sd_c *)ud)->unwatched++;
+}
+static volt_val sd_fn(void *ud) {
+  sd_c *d = ud;
+  volt_val v = volt_get(d->s);
+  volt_dispose(d->self);
+  return v;
+}
+
+START_TEST(computed_disposes_itself) {
+  h_env e;
+  sd_c d = {0};
+  volt_opts o;
+  volt_stats_t st;
+  ENV_OPEN(e);
+  memset(&o, 0, sizeof o);
+  o.unwatched = sd_unwatched;
+  o.ud = &d;
+  d.s = volt_signal(e.rt, volt_int(3), &o);
+  d.self = volt_computed(e.rt, sd_fn, &d, NULL);
+  (void)volt_get(d.self);
+  /* The evaluation ended the slow way: the node is gone with its edge. */
+  ck_assert_int_eq(d.unwatched, 1);
+  ck_assert_int_eq(volt_stats(e.rt, &st), 0);
+  ck_assert_uint_eq(st.edges, 0);
+  ck_assert_uint_eq(st.live_nodes, 1);
+  h_env_close(&e);
+}
+END_TEST
+
+typedef struct ot_c {
+  volt_node *s[100];
+} ot_c;
+
+static volt_val ot_sum(void *ud) {
+  ot_c *o = ud;
+  int64_t t = 0;
+  for (int i = 0; i < 100; i++) t += h_int(volt_get(o->s[i]));
+  return volt_int(t);
+}
+
+START_TEST(dependency_not_recorded) {
+  h_env e;
+  ot_c o;
+  volt_node *c;
+  volt_val v;
+  ENV_OPEN(e);
+  for (int i = 0; i < 100; i++) o.s[i] = volt_signal(e.rt, volt_int(i), NULL);
+  c = volt_computed(e.rt, ot_sum, &o, NULL);
+  e.alloc.fail_at = e.alloc.calls + 1; /* the edge array cannot be made */
+  e.alloc.fail_all_after = true;
+  v = volt_get(c);
+  e.alloc.fail_at = 0;
+  e.alloc.fail_all_after = false;
+  ck_assert_uint_gt(e.alloc.injected, 0);
+  ck_assert(volt_is_err(v));
+  ck_assert_int_eq(volt_err_code(v), VOLT_ENOMEM);
+  /* Left dirty: the next read evaluates again and records everything. */
+  ck_assert_int_eq(h_int(volt_get(c)), 4950);
+  ck_assert_int_eq(volt_set(o.s[99], volt_int(1000)), 0);
+  ck_assert_int_eq(h_int(volt_get(c)), 4950 - 99 + 1000);
+  h_env_close(&e);
+}
+END_TEST
+
 static Suite *signals_suite(void) {
   Suite *s = suite_create("signals");
   TCase *tc;
@@ -3226,6 +3373,12 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, values_err_equality_cutoff, 0, 2);
   tcase_add_loop_test(tc, values_round_trip_through_nodes, 0, 2);
   tcase_add_loop_test(tc, untracked_read_of_next_dependency, 0, 2);
+
+  tc = h_tcase(s, "bookkeeping");
+  tcase_add_loop_test(tc, first_dependency_disposed, 0, 2);
+  tcase_add_loop_test(tc, lost_mark_seen_by_plain_read, 0, 2);
+  tcase_add_loop_test(tc, computed_disposes_itself, 0, 2);
+  tcase_add_loop_test(tc, dependency_not_recorded, 0, 2);
 
   tc = h_tcase(s, "graph");
   tcase_add_loop_test(tc, diamond_glitch_free, 0, 2);
