@@ -1333,6 +1333,7 @@ END_TEST
 #define N_EMITS 10000
 
 typedef struct emitter {
+  volt_rt *rt; /* handed over: volt_node_rt is a loop-thread call */
   volt_node *ev;
   int id;
   int errors;
@@ -1359,7 +1360,7 @@ static bool seen_on(volt_val v, void *ud) {
 
 static void emitter_thread(void *ud) {
   emitter *em = ud;
-  volt_rt *rt = volt_node_rt(em->ev);
+  volt_rt *rt = em->rt;
   if (volt_rt_acquire(rt) != 0) {
     em->errors = -1;
     return;
@@ -1388,6 +1389,7 @@ START_TEST(threads_emit_async) {
   ev = volt_event(e.rt);
   tok = volt_token(e.rt, ev, VOLT_TOKEN_CYCLIC, &opts);
   for (i = 0; i < N_THREADS; i++) {
+    em[i].rt = e.rt;
     em[i].ev = ev;
     em[i].id = i;
     em[i].errors = 0;
