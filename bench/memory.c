@@ -5,6 +5,10 @@
  * `volt<TAB>case<TAB>number<TAB>check` format; the number sits in the ms
  * column and is bytes for memory-* cases, milliseconds for depth-* cases.
  *
+ *  memory-node-record, memory-edge-record: VOLT_NODE_BYTES and
+ *    VOLT_EDGE_BYTES (volt.h; the library checks them against its records
+ *    when it is built), printed from the chain's process with a check that
+ *    holds them against what the chain allocated (see child_chain).
  *  memory-chain-*: a signal and 1,000,000 computeds in a chain (each reads the
  *    one before), evaluated by reading the tail.
  *  memory-scope-chain-*: the same chain made inside a volt_scope (as a
@@ -23,7 +27,8 @@
  *    -effect-update  the same with an effect on the tail (ms)
  * The checks are the values read and the node and edge counts of volt_stats.
  * The design bars (<= 64 bytes per computed node, <= 32 per edge) are not
- * checks here: docs/BENCHMARKS.md compares the numbers with them.
+ * checks here: docs/BENCHMARKS.md compares the records with them and shows
+ * what the containers add on top.
  */
 #include "bench.h"
 
@@ -92,6 +97,22 @@ static int child_chain(void) {
   snap b = take(rt);
   if (b.st.live_nodes - a.st.live_nodes != CHAIN_N + 1) fail(&check, "FAIL:live_nodes");
   if (b.st.edges - a.st.edges != CHAIN_N) fail(&check, "FAIL:edges");
+  /* The record sizes of volt.h, held against what the runtime allocated for
+   * the chain: node slots within 1 % of the node record (slab headers, the
+   * last slab's free slots), edge slots from the edge record up to twice it
+   * (the array doubles), and nothing else that grows with the graph (under
+   * one byte per node outside node and edge slots). */
+  const char *rec = check;
+  double nslot = ratio((double)b.st.node_bytes, (double)b.st.live_nodes);
+  double eslot = ratio((double)b.st.edge_bytes, (double)b.st.edges);
+  double other = ((double)(b.st.bytes - b.st.node_bytes - b.st.edge_bytes) -
+                  (double)(a.st.bytes - a.st.node_bytes - a.st.edge_bytes)) / CHAIN_N;
+  if (!(nslot >= VOLT_NODE_BYTES && nslot <= VOLT_NODE_BYTES * 1.01)) fail(&rec, "FAIL:node-slots");
+  if (!(eslot >= VOLT_EDGE_BYTES && eslot <= VOLT_EDGE_BYTES * 2.0)) fail(&rec, "FAIL:edge-slots");
+  if (!(other < 1.0)) fail(&rec, "FAIL:other-bytes");
+  emit_if("memory-node-record", VOLT_NODE_BYTES, rec);
+  emit_if("memory-edge-record", VOLT_EDGE_BYTES, rec);
+  if (rec != check) check = rec;
   emit_if("memory-chain-node-bytes", ratio((double)b.st.node_bytes, (double)b.st.live_nodes), check);
   emit_if("memory-chain-edge-bytes", ratio((double)b.st.edge_bytes, (double)b.st.edges), check);
   emit_if("memory-chain-bytes-per-node", ratio((double)(b.st.bytes - a.st.bytes), CHAIN_N), check);
@@ -237,7 +258,7 @@ typedef struct child_case {
 
 static const child_case children[] = {
     {"memory-chain", child_chain,
-     "memory-chain-node-bytes memory-chain-edge-bytes memory-chain-bytes-per-node "
+     "memory-node-record memory-edge-record memory-chain-node-bytes memory-chain-edge-bytes memory-chain-bytes-per-node "
      "memory-chain-rss-per-node memory-chain-peak-rss-per-node"},
     {"memory-scope-chain", child_scope_chain,
      "memory-scope-chain-bytes-per-node memory-scope-chain-rss-per-node"},

@@ -116,8 +116,10 @@ struct volt_node {
   volt_node *dep1;
 };
 
-_Static_assert(sizeof(struct volt_node) == 64, "a node is one cache line");
-_Static_assert(sizeof(volt__edge) == 32, "an edge is half a cache line");
+_Static_assert(sizeof(struct volt_node) == VOLT_NODE_BYTES && VOLT_NODE_BYTES == 64,
+               "a node is one cache line (and volt.h says so)");
+_Static_assert(sizeof(volt__edge) == VOLT_EDGE_BYTES && VOLT_EDGE_BYTES == 32,
+               "an edge is half a cache line (and volt.h says so)");
 
 /* The runtime a node belongs to: stored just below its slab's first slot.
  * Loop thread (the flags word is written there). */

@@ -94,6 +94,17 @@ VOLT_EXTERN uv_loop_t *volt_rt_loop(volt_rt *rt);
  * VOLT_ETHREAD. Inside a running flush it does nothing and returns 0. */
 VOLT_EXTERN int volt_flush(volt_rt *rt);
 
+/* The memory model. Every node (signal, computed, effect, watcher, event,
+ * token, scope) takes VOLT_NODE_BYTES in the runtime's node slabs and every
+ * dependency edge VOLT_EDGE_BYTES in its edge array; user data, names and
+ * hooks aside (they live in a separate record made only for nodes that use
+ * them). A node made inside an owner also takes one pointer in the owner's
+ * list of children. The containers add little: 64 bytes per slab of 1,024
+ * nodes, and the edge array's spare capacity (it doubles when full). The
+ * library checks both sizes when it is compiled. */
+#define VOLT_NODE_BYTES 64
+#define VOLT_EDGE_BYTES 32
+
 typedef struct volt_stats_t {
   size_t live_nodes;     /* nodes not yet disposed */
   size_t edges;          /* dependency edges */
