@@ -82,6 +82,9 @@ void run_dynamic(void);
  * (volt_bench --naive-selftest); 0 when all match. */
 int dynamic_naive_selftest(void);
 void run_sbench(void);
+/* The async cases: volt's token round trip and cross-thread acks against
+ * raw libuv on the same loop. */
+void run_async(void);
 /* Memory and depth: each case runs in a fresh process (this program re-run
  * with --child NAME) so that its RSS numbers start from a clean baseline. */
 void run_memory(const char *argv0);

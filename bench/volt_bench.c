@@ -1,6 +1,6 @@
 /* bench/volt_bench.c - volt's benchmark program: the shapes of
  * ../shared/bench-anchors/SPEC.md (kairo, cellx, dynamic graphs, sbench) on
- * volt's public API, plus memory and depth cases.
+ * volt's public API, plus the async, memory and depth cases.
  *
  * usage: volt_bench [--tsv] [--short] [--only SUBSTR]
  *   --tsv    lines `volt<TAB>case<TAB>ms<TAB>check`, as run.mjs --tsv prints
@@ -212,6 +212,7 @@ int main(int argc, char **argv) {
   run_cellx();
   run_dynamic();
   run_sbench();
+  run_async();
   run_memory(argv[0]);
   arena_free_all();
   if (bench_failures) {
