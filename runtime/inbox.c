@@ -10,6 +10,11 @@
  * the lock, in order, inside one batch. Sends coalesce; a send that lands
  * after the detach schedules another callback (libuv clears the pending bit
  * before calling back), so nothing is lost.
+ *
+ * Storage: items sit in chunks of CHUNK_ITEMS, filled in order; a drained
+ * chunk goes back to a short spare list for the producers. A steady stream
+ * of acks then allocates nothing: a malloc per item freed on the other
+ * thread made the C library's allocator 60 % of the profile of async-acks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +27,6 @@
 enum { ITEM_ACK, ITEM_EMIT };
 
 typedef struct item {
-  struct item *next;
   uint8_t kind;
   bool ok;
   int code;
@@ -34,17 +38,28 @@ typedef struct item {
   void *release_ud;
 } item;
 
+enum { CHUNK_ITEMS = 128, SPARE_MAX = 8 };
+
+/* Items in order: items[0 .. len) of each chunk, chunk after chunk. */
+typedef struct chunk {
+  struct chunk *next;
+  uint32_t len;
+  item items[CHUNK_ITEMS];
+} chunk;
+
 struct volt__inbox {
   uv_mutex_t mu;
   uv_async_t async;
   volt_rt *rt;
-  item *head, *tail; /* under mu */
+  chunk *head, *tail; /* under mu: the queue */
+  chunk *spare;       /* under mu: drained chunks kept for reuse */
+  unsigned nspare;    /* under mu */
   bool closing;      /* under mu: pushes are refused */
   bool has_async;    /* loop thread */
   bool handle_open;  /* loop thread: async initialised, close callback not run */
   bool close_started;
   bool draining;
-  item *leftovers; /* taken at close, released in the close callback */
+  chunk *leftovers; /* taken at close, released in the close callback */
 };
 
 static char *copy_msg(const char *s) {
@@ -61,15 +76,21 @@ static void item_release(item *it) {
   if (it->kind == ITEM_EMIT && it->payload.tag == VOLT_PTR && it->release)
     it->release(it->payload, it->release_ud);
   free(it->msg);
-  free(it);
 }
 
-static void release_list(item *it) {
-  while (it) {
-    item *next = it->next;
-    item_release(it);
-    it = next;
+static void free_chunks(chunk *ch) {
+  while (ch) {
+    chunk *next = ch->next;
+    free(ch);
+    ch = next;
   }
+}
+
+/* Releases every item of a detached list of chunks and frees the chunks. */
+static void release_list(chunk *ch) {
+  for (chunk *k = ch; k; k = k->next)
+    for (uint32_t i = 0; i < k->len; i++) item_release(&k->items[i]);
+  free_chunks(ch);
 }
 
 static void drain_hook(volt_rt *rt) { volt__inbox_drain(rt); }
@@ -118,6 +139,7 @@ static void inbox_destroy(volt_rt *rt) {
   rt->inbox = NULL;
   release_list(ib->leftovers);
   release_list(ib->head);
+  free_chunks(ib->spare);
   uv_mutex_destroy(&ib->mu);
   free(ib);
 }
@@ -132,7 +154,7 @@ static void maybe_destroy(volt_rt *rt) {
 static void close_cb(uv_handle_t *h) {
   struct volt__inbox *ib = h->data;
   volt_rt *rt = ib->rt;
-  item *left = ib->leftovers;
+  chunk *left = ib->leftovers;
   ib->leftovers = NULL;
   ib->handle_open = false;
   release_list(left);
@@ -147,7 +169,7 @@ void volt__inbox_close(volt_rt *rt) {
   ib->close_started = true;
   uv_mutex_lock(&ib->mu);
   ib->closing = true;
-  item *left = ib->head;
+  chunk *left = ib->head;
   ib->head = ib->tail = NULL;
   uv_mutex_unlock(&ib->mu);
   ib->leftovers = left; /* released, never applied: the graph is gone */
@@ -178,14 +200,13 @@ static void apply(volt__core *c, item *it) {
     volt__event_apply(c, it->id, it->gen, p, it->release, it->release_ud);
   }
   free(it->msg);
-  free(it);
 }
 
 void volt__inbox_drain(volt_rt *rt) {
   struct volt__inbox *ib = rt ? rt->inbox : NULL;
   if (!ib || ib->draining) return;
   uv_mutex_lock(&ib->mu);
-  item *list = ib->head;
+  chunk *list = ib->head;
   ib->head = ib->tail = NULL;
   uv_mutex_unlock(&ib->mu);
   if (!list) return;
@@ -194,16 +215,27 @@ void volt__inbox_drain(volt_rt *rt) {
    * (volt_flush, the deferred prepare/check, or async_cb). */
   ib->draining = true;
   c->batch++;
-  while (list) {
-    item *next = list->next;
-    apply(c, list);
-    list = next;
-  }
+  for (chunk *k = list; k; k = k->next)
+    for (uint32_t i = 0; i < k->len; i++) apply(c, &k->items[i]);
   c->batch--;
   ib->draining = false;
+  /* The chunks go back to the producers (a few), or are freed. */
+  uv_mutex_lock(&ib->mu);
+  while (list && ib->nspare < SPARE_MAX) {
+    chunk *next = list->next;
+    list->next = ib->spare;
+    ib->spare = list;
+    ib->nspare++;
+    list = next;
+  }
+  uv_mutex_unlock(&ib->mu);
+  free_chunks(list);
 }
 
-static int push(volt_rt *rt, item *it) {
+/* Appends a copy of *it, or refuses: VOLT_ECLOSING, or VOLT_ENOMEM when a
+ * new chunk is needed and cannot be had. The caller still owns what *it
+ * points to when it is refused. */
+static int push(volt_rt *rt, const item *it) {
   struct volt__inbox *ib = rt->inbox;
   if (!ib) return VOLT_ECLOSING;
   uv_mutex_lock(&ib->mu);
@@ -211,83 +243,77 @@ static int push(volt_rt *rt, item *it) {
     uv_mutex_unlock(&ib->mu);
     return VOLT_ECLOSING;
   }
-  it->next = NULL;
+  chunk *t = ib->tail;
+  if (!t || t->len == CHUNK_ITEMS) {
+    chunk *k = ib->spare;
+    if (k) {
+      ib->spare = k->next;
+      ib->nspare--;
+    } else if (!(k = malloc(sizeof *k))) {
+      uv_mutex_unlock(&ib->mu);
+      return VOLT_ENOMEM;
+    }
+    k->next = NULL;
+    k->len = 0;
+    if (t)
+      t->next = k;
+    else
+      ib->head = k;
+    ib->tail = t = k;
+  }
   /* A non-empty queue has a wake-up on its way already: the consumer
    * detaches under this lock, so it will see this item too. */
-  bool wake = ib->head == NULL;
-  if (ib->tail)
-    ib->tail->next = it;
-  else
-    ib->head = it;
-  ib->tail = it;
+  bool wake = ib->head == t && t->len == 0;
+  t->items[t->len++] = *it;
   if (wake && ib->has_async) uv_async_send(&ib->async);
   uv_mutex_unlock(&ib->mu);
   return 0;
 }
 
-/* Queues it, or frees it (not its payload: the caller still owns that) when
- * the inbox refuses. */
+/* Queues it, or frees its copied message (not its payload: the caller
+ * still owns that) when the inbox refuses. */
 static int push_or_discard(volt_rt *rt, item *it) {
   int r = push(rt, it);
-  if (r != 0) {
-    free(it->msg);
-    free(it);
-  }
+  if (r != 0) free(it->msg);
   return r;
 }
 
-/* A fresh item of `kind`, or NULL with *rc set (the runtime is closing, or
- * out of memory). A closing runtime is checked again under the inbox lock
- * when the item is pushed. */
-static item *item_new(volt_rt *rt, int kind, int *rc) {
-  if (!rt) {
-    *rc = VOLT_EINVAL;
-    return NULL;
-  }
-  if (atomic_load(&rt->close_begun)) {
-    *rc = VOLT_ECLOSING;
-    return NULL;
-  }
-  item *it = calloc(1, sizeof *it);
-  if (!it) {
-    *rc = VOLT_ENOMEM;
-    return NULL;
-  }
+/* Starts an item of `kind` in *it: 0, or VOLT_EINVAL / VOLT_ECLOSING. A
+ * closing runtime is checked again under the inbox lock when the item is
+ * pushed. */
+static int item_init(volt_rt *rt, int kind, item *it) {
+  if (!rt) return VOLT_EINVAL;
+  if (atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
+  memset(it, 0, sizeof *it);
   it->kind = (uint8_t)kind;
-  return it;
+  return 0;
 }
 
 int volt__inbox_push_ack(volt_rt *rt, volt_ack ack, bool ok, int code, const char *msg) {
-  int rc;
-  item *it = item_new(rt, ITEM_ACK, &rc);
-  if (!it) return rc;
-  it->ack = ack;
-  it->ok = ok;
-  it->code = code;
-  if (msg && !(it->msg = copy_msg(msg))) {
-    free(it);
-    return VOLT_ENOMEM;
-  }
-  return push_or_discard(rt, it);
+  item it;
+  int rc = item_init(rt, ITEM_ACK, &it);
+  if (rc) return rc;
+  it.ack = ack;
+  it.ok = ok;
+  it.code = code;
+  if (msg && !(it.msg = copy_msg(msg))) return VOLT_ENOMEM;
+  return push_or_discard(rt, &it);
 }
 
 int volt__inbox_push_emit(volt_rt *rt, uint32_t id, uint32_t gen, volt_val payload,
                           void (*release)(volt_val v, void *ud), void *release_ud) {
-  int rc;
-  item *it = item_new(rt, ITEM_EMIT, &rc);
-  if (!it) return rc;
-  it->id = id;
-  it->gen = gen;
-  it->release = release;
-  it->release_ud = release_ud;
+  item it;
+  int rc = item_init(rt, ITEM_EMIT, &it);
+  if (rc) return rc;
+  it.id = id;
+  it.gen = gen;
+  it.release = release;
+  it.release_ud = release_ud;
   payload.flags = 0;
   if (payload.tag == VOLT_ERR && payload.u.msg) {
-    if (!(it->msg = copy_msg(payload.u.msg))) {
-      free(it);
-      return VOLT_ENOMEM;
-    }
-    payload.u.msg = it->msg;
+    if (!(it.msg = copy_msg(payload.u.msg))) return VOLT_ENOMEM;
+    payload.u.msg = it.msg;
   }
-  it->payload = payload;
-  return push_or_discard(rt, it);
+  it.payload = payload;
+  return push_or_discard(rt, &it);
 }

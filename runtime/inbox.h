@@ -7,8 +7,8 @@
  * calls uv_async_send under the queue lock; close sets a closing flag under
  * the same lock before uv_close, so no send can ever race the close.
  *
- * Items are allocated with the C library's malloc, not the runtime's
- * allocator hook (the hook must never run concurrently, and the loop thread
+ * Items live in chunks allocated with the C library's malloc (and kept for
+ * reuse once drained), not with the runtime's allocator hook (the hook must never run concurrently, and the loop thread
  * allocates through it without any lock).
  */
 #ifndef VOLT_RUNTIME_INBOX_H
