@@ -113,16 +113,7 @@ volt_node *volt__node_alloc(volt__core *c, uint32_t flags) {
     }
     n = c->free_nodes;
   }
-  c->free_nodes = n->dep1;
-  n->flags = (n->flags & VOLT__SLOT_BITS) | flags; /* one store: value NIL unless flags say */
-  n->deps = n->subs = 0;
-  n->sub1 = n->dep1 = NULL;
-  n->owner = n->pos = 0;
-  n->ext = 0;
-  n->val.i = 0;
-  n->u.f.fn.any = NULL;
-  n->u.f.ud = NULL;
-  c->live_nodes++;
+  volt__node_init(c, n, flags);
   return n;
 }
 

@@ -8,6 +8,20 @@
 int volt__grow(volt__core *c, void **arr, uint32_t *cap, uint32_t need, size_t size);
 /* A zeroed slot whose flags word is `flags` (kind, state, value tag). */
 volt_node *volt__node_alloc(volt__core *c, uint32_t flags);
+/* Takes the free slot n off the free list and makes it a fresh node of
+ * `flags` (value NIL unless flags say; no edges, owner or extension). */
+static inline void volt__node_init(volt__core *c, volt_node *n, uint32_t flags) {
+  c->free_nodes = n->dep1;
+  n->flags = (n->flags & VOLT__SLOT_BITS) | flags; /* one store: value NIL unless flags say */
+  n->deps = n->subs = 0;
+  n->sub1 = n->dep1 = NULL;
+  n->owner = n->pos = 0;
+  n->ext = 0;
+  n->val.i = 0;
+  n->u.f.fn.any = NULL;
+  n->u.f.ud = NULL;
+  c->live_nodes++;
+}
 void volt__node_release_slot(volt__core *c, volt_node *n);
 uint32_t volt__edge_alloc(volt__core *c);
 void volt__edge_free(volt__core *c, uint32_t i);
