@@ -276,8 +276,11 @@ static inline bool track_fast(volt__frame *fr, volt__edge *edges, volt_node *n) 
   return st && edges[st].version == fr->version && edges[st].sub == fr->node;
 }
 
-/* A new dependency: an edge after the cursor (track_fast said no). */
+/* A new dependency: an edge after the cursor (track_fast said no). A node
+ * disposed meanwhile (by the code this run called) is not linked: its slot
+ * is waiting to be reused. */
 static void track_new(volt__core *c, volt__frame *fr, volt_node *dep) {
+  if (dep->flags & VOLT__F_DISPOSED) return;
   uint32_t e = new_edge(c, dep, fr->node, fr->tail, cursor_next(fr, c->edges), fr->version);
   if (!e) {
     fr->oom = true;
@@ -611,7 +614,12 @@ static bool update_computed(volt__core *c, volt_node *n) {
     }
     /* A computed owns what its function creates (and its cleanups): they go
      * before it re-runs and when it is disposed. */
-    if (n->flags & VOLT__F_OWNS) volt__reset_owner(c, n);
+    if (n->flags & (VOLT__F_OWNS | VOLT__F_DISPOSED)) {
+      /* Disposed while the read that wants it was on its way (a dependency
+       * checked on the way disposed it): nothing to evaluate. */
+      if (n->flags & VOLT__F_DISPOSED) return false;
+      volt__reset_owner(c, n);
+    }
     volt__frame fr = {n, c, NULL, 0, c->version++, false, c->frame};
     n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
     c->frame = &fr; /* also makes n the owner of what fn creates (volt__owner) */
@@ -775,12 +783,27 @@ __attribute__((noinline)) static volt_val get_track_new(volt__core *c, volt__fra
 /* volt_get inside a tracking run, for a computed that is the next
  * dependency of the previous run (so it is this runtime's and this is its
  * loop thread) and may be stale: bring it up to date, confirm the edge. */
-__attribute__((noinline)) static volt_val get_next_computed(volt__frame *fr, volt_node *n) {
+/* A stale computed n that is the next dependency of the run fr (edge nx):
+ * brings it up to date and confirms nx, without the generic read path. */
+__attribute__((noinline)) static volt_val get_next_computed(volt__frame *fr, volt_node *n,
+                                                          uint32_t nx) {
   volt__core *c = fr->core;
-  if (refresh_computed(c, n)) volt__shallow_propagate(c, n);
-  volt__track(c, n);
-  if (!(n->flags & VOLT__F_HAS_VALUE)) return volt_nil();
-  return volt__value(n);
+  uint32_t f = n->flags;
+  bool changed = ((f & VOLT__F_DIRTY) || !(f & VOLT__F_HAS_VALUE)) ? update_computed(c, n)
+                                                                 : refresh_computed(c, n);
+  /* The running node is RUNNING: shallow propagation would skip it. */
+  if (changed && (n->sub1 != fr->node || c->edges[n->subs].next_sub)) volt__shallow_propagate(c, n);
+  /* n's evaluation does not touch this run's dependencies (unless it
+   * disposed the running node, which frees them): nx is normally still
+   * the next edge, to n. */
+  volt__edge *edges = c->edges;
+  if (cursor_next(fr, edges) == nx && edges[nx].dep == n)
+    cursor_confirm(fr, edges, nx, n);
+  else
+    volt__track(c, n);
+  f = n->flags;
+  if (!(f & VOLT__F_HAS_VALUE)) return volt_nil();
+  return (f & VOLT__F_VERR) ? volt__value(n) : volt__plain_value(n, f);
 }
 
 #define SETTLED_MASK                                                                          \
@@ -801,7 +824,7 @@ VOLT__INLINE_API volt_val volt_get(volt_node *n) {
         volt__edge *edges = fr0->core->edges;
         uint32_t nx = cursor_next(fr0, edges);
         if (nx && edges[nx].dep == n) {
-          if (!settled) return get_next_computed(fr0, n);
+          if (!settled) return get_next_computed(fr0, n, nx);
           cursor_confirm(fr0, edges, nx, n);
           return volt__plain_value(n, f);
         }

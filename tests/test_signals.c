@@ -3326,6 +3326,144 @@ START_TEST(computed_disposes_itself) {
 }
 END_TEST
 
+/* A stale computed read as the next dependency disposes the computed that
+ * reads it: the reader's run must not go on along its freed edges. */
+typedef struct dr_c {
+  volt_node *src, *a, *b, *reader;
+  int reader_runs;
+} dr_c;
+
+static volt_val dr_a(void *ud) {
+  dr_c *d = ud;
+  int64_t v = h_int(volt_get(d->src));
+  if (v == 2) volt_dispose(d->reader);
+  return volt_int(v * 10);
+}
+
+static volt_val dr_reader(void *ud) {
+  dr_c *d = ud;
+  d->reader_runs++;
+  int64_t b = h_int(volt_get(d->b));
+  return volt_int(b + h_int(volt_get(d->a)));
+}
+
+static volt_val dr_sum(void *ud) {
+  dr_c *d = ud;
+  return volt_int(h_int(volt_get(d->a)) + h_int(volt_get(d->b)));
+}
+
+START_TEST(next_dependency_disposes_reader) {
+  h_env e;
+  dr_c d = {0};
+  volt_stats_t st;
+  volt_node *other;
+  ENV_OPEN(e);
+  d.src = volt_signal(e.rt, volt_int(1), NULL);
+  d.b = volt_signal(e.rt, volt_int(5), NULL);
+  d.a = volt_computed(e.rt, dr_a, &d, NULL);
+  d.reader = volt_computed(e.rt, dr_reader, &d, NULL);
+  ck_assert_int_eq(h_int(volt_get(d.reader)), 15);
+  /* a: src; reader: a, b */
+  ck_assert_int_eq(volt_stats(e.rt, &st), 0);
+  ck_assert_uint_eq(st.edges, 3);
+  /* b changes too: the reader re-runs (b, its first dependency, changed),
+   * and reading a, stale and its next dependency, disposes it mid-run. */
+  ck_assert_int_eq(volt_batch_begin(e.rt), 0);
+  ck_assert_int_eq(volt_set(d.src, volt_int(2)), 0);
+  ck_assert_int_eq(volt_set(d.b, volt_int(5 + 1)), 0);
+  ck_assert_int_eq(volt_batch_end(e.rt), 0);
+  (void)volt_get(d.reader);
+  ck_assert_int_eq(d.reader_runs, 2);
+  ck_assert_int_eq(volt_stats(e.rt, &st), 0);
+  ck_assert_uint_eq(st.edges, 1); /* a -> src only: nothing recorded for the disposed reader */
+  ck_assert_uint_eq(st.live_nodes, 3);
+  /* The graph still works: a new reader of a and b sees every change. */
+  other = volt_computed(e.rt, dr_sum, &d, NULL);
+  ck_assert_int_eq(h_int(volt_get(other)), 26);
+  ck_assert_int_eq(volt_set(d.src, volt_int(3)), 0);
+  ck_assert_int_eq(volt_set(d.b, volt_int(7)), 0);
+  ck_assert_int_eq(h_int(volt_get(other)), 37);
+  ck_assert_int_eq(volt_stats(e.rt, &st), 0);
+  ck_assert_uint_eq(st.edges, 3);
+  h_env_close(&e);
+}
+END_TEST
+
+/* A dependency checked on the way to a read disposes the node being read
+ * (not running yet): the disposed node is not evaluated afterwards. */
+static volt_val dr_reader_a_first(void *ud) {
+  dr_c *d = ud;
+  d->reader_runs++;
+  int64_t a = h_int(volt_get(d->a));
+  return volt_int(a + h_int(volt_get(d->b)));
+}
+
+START_TEST(dependency_disposes_reader_being_checked) {
+  h_env e;
+  dr_c d = {0};
+  volt_stats_t st;
+  ENV_OPEN(e);
+  d.src = volt_signal(e.rt, volt_int(1), NULL);
+  d.b = volt_signal(e.rt, volt_int(5), NULL);
+  d.a = volt_computed(e.rt, dr_a, &d, NULL);
+  d.reader = volt_computed(e.rt, dr_reader_a_first, &d, NULL);
+  ck_assert_int_eq(h_int(volt_get(d.reader)), 15);
+  ck_assert_int_eq(volt_set(d.src, volt_int(2)), 0);
+  /* Checking the reader's dependencies evaluates a, which disposes it. */
+  (void)volt_get(d.reader);
+  ck_assert_int_eq(d.reader_runs, 1);
+  ck_assert_int_eq(volt_stats(e.rt, &st), 0);
+  ck_assert_uint_eq(st.live_nodes, 3);
+  ck_assert_uint_eq(st.edges, 1); /* a -> src */
+  ck_assert_int_eq(h_int(volt_get(d.a)), 20);
+  h_env_close(&e);
+}
+END_TEST
+
+/* The same, but the stale dependency disposes itself while the reader reads
+ * it: its edge to the reader is freed under the reader's cursor. */
+static volt_val dr_self(void *ud) {
+  dr_c *d = ud;
+  int64_t v = h_int(volt_get(d->src));
+  if (v == 2) volt_dispose(d->a);
+  return volt_int(v * 10);
+}
+
+static volt_val dr_reader_b_only_after(void *ud) {
+  dr_c *d = ud;
+  d->reader_runs++;
+  int64_t b = h_int(volt_get(d->b));
+  volt_val a = volt_get(d->a); /* NIL once a is gone */
+  return volt_int(b + volt_as_int(a));
+}
+
+START_TEST(next_dependency_disposes_itself) {
+  h_env e;
+  dr_c d = {0};
+  volt_stats_t st;
+  ENV_OPEN(e);
+  d.src = volt_signal(e.rt, volt_int(1), NULL);
+  d.b = volt_signal(e.rt, volt_int(5), NULL);
+  d.a = volt_computed(e.rt, dr_self, &d, NULL);
+  d.reader = volt_computed(e.rt, dr_reader_b_only_after, &d, NULL);
+  ck_assert_int_eq(h_int(volt_get(d.reader)), 15);
+  ck_assert_int_eq(volt_stats(e.rt, &st), 0);
+  ck_assert_uint_eq(st.edges, 3);
+  ck_assert_int_eq(volt_batch_begin(e.rt), 0);
+  ck_assert_int_eq(volt_set(d.src, volt_int(2)), 0);
+  ck_assert_int_eq(volt_set(d.b, volt_int(6)), 0);
+  ck_assert_int_eq(volt_batch_end(e.rt), 0);
+  (void)volt_get(d.reader);
+  ck_assert_int_eq(d.reader_runs, 2);
+  ck_assert_int_eq(volt_stats(e.rt, &st), 0);
+  ck_assert_uint_eq(st.live_nodes, 3);
+  ck_assert_uint_eq(st.edges, 1); /* reader -> b; nothing from the disposed a */
+  ck_assert_int_eq(volt_set(d.b, volt_int(7)), 0);
+  ck_assert_int_eq(h_int(volt_get(d.reader)), 7);
+  h_env_close(&e);
+}
+END_TEST
+
 typedef struct ot_c {
   volt_node *s[100];
 } ot_c;
@@ -3378,6 +3516,9 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, first_dependency_disposed, 0, 2);
   tcase_add_loop_test(tc, lost_mark_seen_by_plain_read, 0, 2);
   tcase_add_loop_test(tc, computed_disposes_itself, 0, 2);
+  tcase_add_loop_test(tc, next_dependency_disposes_reader, 0, 2);
+  tcase_add_loop_test(tc, next_dependency_disposes_itself, 0, 2);
+  tcase_add_loop_test(tc, dependency_disposes_reader_being_checked, 0, 2);
   tcase_add_loop_test(tc, dependency_not_recorded, 0, 2);
 
   tc = h_tcase(s, "graph");
