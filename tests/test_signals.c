@@ -3326,25 +3326,41 @@ START_TEST(computed_disposes_itself) {
 }
 END_TEST
 
-/* A stale computed read as the next dependency disposes the computed that
- * reads it: the reader's run must not go on along its freed edges. */
+/* Disposal in the middle of a read. `a` (a computed of src) disposes a node
+ * when src becomes 2; `reader` reads a and b (signals src = 1, b = 5). */
 typedef struct dr_c {
   volt_node *src, *a, *b, *reader;
   int reader_runs;
 } dr_c;
 
-static volt_val dr_a(void *ud) {
+/* a: disposes the reader when src is 2. */
+static volt_val dr_a_disposes_reader(void *ud) {
   dr_c *d = ud;
   int64_t v = h_int(volt_get(d->src));
   if (v == 2) volt_dispose(d->reader);
   return volt_int(v * 10);
 }
 
-static volt_val dr_reader(void *ud) {
+/* a: disposes itself when src is 2. */
+static volt_val dr_a_disposes_itself(void *ud) {
+  dr_c *d = ud;
+  int64_t v = h_int(volt_get(d->src));
+  if (v == 2) volt_dispose(d->a);
+  return volt_int(v * 10);
+}
+
+static volt_val dr_reader_b_first(void *ud) {
   dr_c *d = ud;
   d->reader_runs++;
   int64_t b = h_int(volt_get(d->b));
-  return volt_int(b + h_int(volt_get(d->a)));
+  return volt_int(b + volt_as_int(volt_get(d->a))); /* a reads NIL once it is gone */
+}
+
+static volt_val dr_reader_a_first(void *ud) {
+  dr_c *d = ud;
+  d->reader_runs++;
+  int64_t a = h_int(volt_get(d->a));
+  return volt_int(a + h_int(volt_get(d->b)));
 }
 
 static volt_val dr_sum(void *ud) {
@@ -3352,32 +3368,41 @@ static volt_val dr_sum(void *ud) {
   return volt_int(h_int(volt_get(d->a)) + h_int(volt_get(d->b)));
 }
 
+static void dr_build(h_env *e, dr_c *d, volt_val (*a_fn)(void *), volt_val (*reader_fn)(void *)) {
+  volt_stats_t st;
+  d->src = volt_signal(e->rt, volt_int(1), NULL);
+  d->b = volt_signal(e->rt, volt_int(5), NULL);
+  d->a = volt_computed(e->rt, a_fn, d, NULL);
+  d->reader = volt_computed(e->rt, reader_fn, d, NULL);
+  ck_assert_int_eq(h_int(volt_get(d->reader)), 15);
+  ck_assert_int_eq(volt_stats(e->rt, &st), 0);
+  ck_assert_uint_eq(st.edges, 3); /* a: src; reader: a, b */
+}
+
+/* src = 2 and b = 6 in one batch, then a read of the reader: it re-runs
+ * (b changed) and meets a, stale, as its next dependency. */
+static void dr_write_both_and_read(h_env *e, dr_c *d) {
+  ck_assert_int_eq(volt_batch_begin(e->rt), 0);
+  ck_assert_int_eq(volt_set(d->src, volt_int(2)), 0);
+  ck_assert_int_eq(volt_set(d->b, volt_int(6)), 0);
+  ck_assert_int_eq(volt_batch_end(e->rt), 0);
+  (void)volt_get(d->reader);
+  ck_assert_int_eq(d->reader_runs, 2);
+}
+
+/* Reading a disposes the running reader: the reader's run ends the slow
+ * way and nothing is recorded for it; the rest of the graph works on. */
 START_TEST(next_dependency_disposes_reader) {
   h_env e;
   dr_c d = {0};
   volt_stats_t st;
   volt_node *other;
   ENV_OPEN(e);
-  d.src = volt_signal(e.rt, volt_int(1), NULL);
-  d.b = volt_signal(e.rt, volt_int(5), NULL);
-  d.a = volt_computed(e.rt, dr_a, &d, NULL);
-  d.reader = volt_computed(e.rt, dr_reader, &d, NULL);
-  ck_assert_int_eq(h_int(volt_get(d.reader)), 15);
-  /* a: src; reader: a, b */
+  dr_build(&e, &d, dr_a_disposes_reader, dr_reader_b_first);
+  dr_write_both_and_read(&e, &d);
   ck_assert_int_eq(volt_stats(e.rt, &st), 0);
-  ck_assert_uint_eq(st.edges, 3);
-  /* b changes too: the reader re-runs (b, its first dependency, changed),
-   * and reading a, stale and its next dependency, disposes it mid-run. */
-  ck_assert_int_eq(volt_batch_begin(e.rt), 0);
-  ck_assert_int_eq(volt_set(d.src, volt_int(2)), 0);
-  ck_assert_int_eq(volt_set(d.b, volt_int(5 + 1)), 0);
-  ck_assert_int_eq(volt_batch_end(e.rt), 0);
-  (void)volt_get(d.reader);
-  ck_assert_int_eq(d.reader_runs, 2);
-  ck_assert_int_eq(volt_stats(e.rt, &st), 0);
-  ck_assert_uint_eq(st.edges, 1); /* a -> src only: nothing recorded for the disposed reader */
+  ck_assert_uint_eq(st.edges, 1); /* a -> src */
   ck_assert_uint_eq(st.live_nodes, 3);
-  /* The graph still works: a new reader of a and b sees every change. */
   other = volt_computed(e.rt, dr_sum, &d, NULL);
   ck_assert_int_eq(h_int(volt_get(other)), 26);
   ck_assert_int_eq(volt_set(d.src, volt_int(3)), 0);
@@ -3389,77 +3414,40 @@ START_TEST(next_dependency_disposes_reader) {
 }
 END_TEST
 
-/* A dependency checked on the way to a read disposes the node being read
- * (not running yet): the disposed node is not evaluated afterwards. */
-static volt_val dr_reader_a_first(void *ud) {
-  dr_c *d = ud;
-  d->reader_runs++;
-  int64_t a = h_int(volt_get(d->a));
-  return volt_int(a + h_int(volt_get(d->b)));
+/* a disposes itself while the reader reads it: its edge to the reader goes
+ * under the reader's cursor, and the read must not link the dead node. */
+START_TEST(next_dependency_disposes_itself) {
+  h_env e;
+  dr_c d = {0};
+  volt_stats_t st;
+  ENV_OPEN(e);
+  dr_build(&e, &d, dr_a_disposes_itself, dr_reader_b_first);
+  dr_write_both_and_read(&e, &d);
+  ck_assert_int_eq(volt_stats(e.rt, &st), 0);
+  ck_assert_uint_eq(st.live_nodes, 3);
+  ck_assert_uint_eq(st.edges, 1); /* reader -> b */
+  ck_assert_int_eq(volt_set(d.b, volt_int(7)), 0);
+  ck_assert_int_eq(h_int(volt_get(d.reader)), 7);
+  h_env_close(&e);
 }
+END_TEST
 
+/* Checking the reader's dependencies on the way to reading it (the reader
+ * is not running yet) evaluates a, which disposes the reader: the disposed
+ * reader is not evaluated afterwards. */
 START_TEST(dependency_disposes_reader_being_checked) {
   h_env e;
   dr_c d = {0};
   volt_stats_t st;
   ENV_OPEN(e);
-  d.src = volt_signal(e.rt, volt_int(1), NULL);
-  d.b = volt_signal(e.rt, volt_int(5), NULL);
-  d.a = volt_computed(e.rt, dr_a, &d, NULL);
-  d.reader = volt_computed(e.rt, dr_reader_a_first, &d, NULL);
-  ck_assert_int_eq(h_int(volt_get(d.reader)), 15);
+  dr_build(&e, &d, dr_a_disposes_reader, dr_reader_a_first);
   ck_assert_int_eq(volt_set(d.src, volt_int(2)), 0);
-  /* Checking the reader's dependencies evaluates a, which disposes it. */
   (void)volt_get(d.reader);
   ck_assert_int_eq(d.reader_runs, 1);
   ck_assert_int_eq(volt_stats(e.rt, &st), 0);
   ck_assert_uint_eq(st.live_nodes, 3);
   ck_assert_uint_eq(st.edges, 1); /* a -> src */
   ck_assert_int_eq(h_int(volt_get(d.a)), 20);
-  h_env_close(&e);
-}
-END_TEST
-
-/* The same, but the stale dependency disposes itself while the reader reads
- * it: its edge to the reader is freed under the reader's cursor. */
-static volt_val dr_self(void *ud) {
-  dr_c *d = ud;
-  int64_t v = h_int(volt_get(d->src));
-  if (v == 2) volt_dispose(d->a);
-  return volt_int(v * 10);
-}
-
-static volt_val dr_reader_b_only_after(void *ud) {
-  dr_c *d = ud;
-  d->reader_runs++;
-  int64_t b = h_int(volt_get(d->b));
-  volt_val a = volt_get(d->a); /* NIL once a is gone */
-  return volt_int(b + volt_as_int(a));
-}
-
-START_TEST(next_dependency_disposes_itself) {
-  h_env e;
-  dr_c d = {0};
-  volt_stats_t st;
-  ENV_OPEN(e);
-  d.src = volt_signal(e.rt, volt_int(1), NULL);
-  d.b = volt_signal(e.rt, volt_int(5), NULL);
-  d.a = volt_computed(e.rt, dr_self, &d, NULL);
-  d.reader = volt_computed(e.rt, dr_reader_b_only_after, &d, NULL);
-  ck_assert_int_eq(h_int(volt_get(d.reader)), 15);
-  ck_assert_int_eq(volt_stats(e.rt, &st), 0);
-  ck_assert_uint_eq(st.edges, 3);
-  ck_assert_int_eq(volt_batch_begin(e.rt), 0);
-  ck_assert_int_eq(volt_set(d.src, volt_int(2)), 0);
-  ck_assert_int_eq(volt_set(d.b, volt_int(6)), 0);
-  ck_assert_int_eq(volt_batch_end(e.rt), 0);
-  (void)volt_get(d.reader);
-  ck_assert_int_eq(d.reader_runs, 2);
-  ck_assert_int_eq(volt_stats(e.rt, &st), 0);
-  ck_assert_uint_eq(st.live_nodes, 3);
-  ck_assert_uint_eq(st.edges, 1); /* reader -> b; nothing from the disposed a */
-  ck_assert_int_eq(volt_set(d.b, volt_int(7)), 0);
-  ck_assert_int_eq(h_int(volt_get(d.reader)), 7);
   h_env_close(&e);
 }
 END_TEST
