@@ -147,11 +147,17 @@ static inline bool store_plain(volt_node *n, uint32_t f, volt_val v) {
   return true;
 }
 
+/* volt__store, kept out of store_other so that the plain case (doubles,
+ * bools, nil) needs no saved registers. */
+__attribute__((noinline)) static bool store_general(volt__core *c, volt_node *n, volt_val v) {
+  return volt__store(c, n, v);
+}
+
 __attribute__((noinline)) static bool store_other(volt__core *c, volt_node *n, volt_val v) {
   uint32_t f = n->flags;
   if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && v.tag != VOLT_ERR)
     return store_plain(n, f, v);
-  return volt__store(c, n, v);
+  return store_general(c, n, v);
 }
 
 /* The common case of volt__store, inlined: an integer or pointer, no hooks,
