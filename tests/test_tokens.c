@@ -1588,6 +1588,85 @@ START_TEST(queued_items_across_chunks) {
 }
 END_TEST
 
+/* Closing from the release hook of a stamp that a cross-thread ack dropped:
+ * the stamp is released at the end of the flush that follows the drain (not
+ * while the inbox is being applied), the close happens there, and every
+ * stamp is released exactly once. */
+typedef struct closer {
+  volt_rt *rt;
+  h_pool *pool;
+  int closed;
+  int releases;
+} closer;
+
+static void closer_release(volt_val v, void *ud) {
+  closer *k = ud;
+  k->releases++;
+  h_box_release(v, k->pool);
+  if (k->releases == 1) volt_rt_close(k->rt, h_count_closed, &k->closed);
+}
+
+typedef struct two_acks {
+  volt_rt *rt;
+  volt_ack acks[2];
+  int rc[2];
+} two_acks;
+
+static void two_acks_thread(void *ud) {
+  two_acks *a = ud;
+  if (volt_rt_acquire(a->rt) != 0) {
+    a->rc[0] = a->rc[1] = -1;
+    return;
+  }
+  for (int i = 0; i < 2; i++) a->rc[i] = volt_ack_ok(a->acks[i]);
+  volt_rt_release(a->rt);
+}
+
+START_TEST(close_from_hook_during_drain) {
+  h_env e;
+  h_pool pool;
+  closer k;
+  two_acks a;
+  volt_token_opts to;
+  volt_node *ev[2], *tok[2];
+  uv_thread_t th;
+  int i;
+  ENV_OPEN(e);
+  h_pool_init(&pool);
+  memset(&k, 0, sizeof k);
+  k.rt = e.rt;
+  k.pool = &pool;
+  memset(&to, 0, sizeof to);
+  to.release = closer_release;
+  to.ud = &k;
+  memset(&a, 0, sizeof a);
+  a.rt = e.rt;
+  for (i = 0; i < 2; i++) {
+    ev[i] = volt_event(e.rt);
+    tok[i] = volt_token(e.rt, ev[i], 0, &to);
+    ck_assert_int_eq(volt_emit(ev[i], volt_ptr(h_box_new(&pool, i))), 0);
+    a.acks[i] = volt_token_ack(tok[i]);
+  }
+  ck_assert_int_eq(uv_thread_create(&th, two_acks_thread, &a), 0);
+  ck_assert_int_eq(uv_thread_join(&th), 0);
+  ck_assert_int_eq(a.rc[0], 0);
+  ck_assert_int_eq(a.rc[1], 0);
+  /* Apply the queued acks: the first releases its stamp, whose hook closes
+   * (a loop runtime finishes closing in the loop). */
+  volt_flush(e.rt);
+  if (e.lp) {
+    ck_assert_int_eq(uv_run(e.lp, UV_RUN_DEFAULT), 0);
+    ck_assert_int_eq(uv_loop_close(e.lp), 0);
+  }
+  ck_assert_int_eq(k.closed, 1);
+  /* Both stamps released exactly once: by their acks or by the close. */
+  ck_assert_int_eq(pool.box[0].released, 1);
+  ck_assert_int_eq(pool.box[1].released, 1);
+  ck_assert_int_eq(h_pool_overreleased(&pool), 0);
+  ck_assert_uint_eq(e.alloc.live_bytes, 0);
+}
+END_TEST
+
 /* Deferred mode: thread acks are applied from the loop; effects run once. */
 typedef struct one_ack {
   volt_ack ack;
@@ -1935,6 +2014,7 @@ static Suite *tokens_suite(void) {
   tcase_add_loop_test(tc, threads_emit_async, 0, 2);
   tcase_add_loop_test(tc, close_with_queued_items, 0, 2);
   tcase_add_loop_test(tc, queued_items_across_chunks, 0, 2);
+  tcase_add_loop_test(tc, close_from_hook_during_drain, 0, 2);
   tcase_add_test(tc, thread_ack_deferred);
   tcase_add_loop_test(tc, thread_stale_ack_dropped, 0, 2);
   tcase_add_loop_test(tc, token_wrong_thread, 0, 2);
