@@ -298,6 +298,10 @@ START_TEST(token_stale_acks_change_nothing) {
   runs = o.runs;
   ck_assert_int_eq(volt_ack_ok(a), VOLT_ESTALE);
   ck_assert_int_eq(volt_ack_fail(a, -1, "late"), VOLT_ESTALE);
+  /* made up: the generation the consumed mint advanced to, while idle */
+  fake = a;
+  fake.gen += 1;
+  ck_assert_int_eq(volt_ack_fail(fake, -1, "forged"), VOLT_ESTALE);
   ck_assert_int_eq(o.runs, runs);
   ck_assert_int_eq(o.status, VOLT_IDLE);
 

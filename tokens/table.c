@@ -195,8 +195,13 @@ volt_ack volt_ack_join(volt_rt *rt, const volt_ack *acks, size_t n) {
   return a;
 }
 
-/* token.c: applies an ack to a token's mint (no flush). */
-int volt__token_ack(volt__core *c, volt_ack ack, bool ok, int code, const char *msg);
+/* A join's child that is a token: its ack names this runtime and the
+ * token's pending mint, or it is stale. */
+static int token_ack(volt__core *c, volt_ack a, bool ok, int code, const char *msg) {
+  void *t = volt__slot_get(c, a.id, a.gen, VOLT__SLOT_TOKEN);
+  if (!t || a.rt != (volt_rt *)(void *)c) return VOLT_ESTALE;
+  return volt__token_apply(c, t, a, ok, code, msg);
+}
 
 /* Fans a join out depth first, left to right, without recursion: a child
  * join is consumed (its generation advanced) when entered and freed when
@@ -224,7 +229,7 @@ static int join_apply(volt__core *c, uint32_t id, bool ok, int code, const char 
         cur_id = a.id;
         continue;
       }
-      if (volt__token_ack(c, a, ok, code, msg) == 0) acked++;
+      if (token_ack(c, a, ok, code, msg) == 0) acked++;
       continue;
     }
     uint32_t parent = cur->parent;
@@ -235,17 +240,17 @@ static int join_apply(volt__core *c, uint32_t id, bool ok, int code, const char 
   return acked ? 0 : VOLT_ESTALE;
 }
 
+/* ack.rt is c: both callers (ack_any and the inbox) found c through it. One
+ * slot lookup checks the rest; the token or join applies the ack. */
 int volt__ack_apply(volt__core *c, volt_ack ack, bool ok, int code, const char *msg) {
   if (ack.id == 0) return VOLT_EINVAL;
-  if (ack.rt != (volt_rt *)(void *)c) return VOLT_ESTALE;
   if (c->closing) return VOLT_ECLOSING;
   struct volt__tokens *tb = c->tokens;
   if (!tb || ack.id >= tb->len) return VOLT_ESTALE;
   volt__slot *s = &tb->slots[ack.id];
-  /* A token checks its own generation (volt__token_ack, also used by joins). */
-  if (s->kind == VOLT__SLOT_TOKEN) return volt__token_ack(c, ack, ok, code, msg);
-  if (s->kind == VOLT__SLOT_JOIN && s->gen == ack.gen && s->obj)
-    return join_apply(c, ack.id, ok, code, msg);
+  if (s->gen != ack.gen || !s->obj) return VOLT_ESTALE;
+  if (s->kind == VOLT__SLOT_TOKEN) return volt__token_apply(c, s->obj, ack, ok, code, msg);
+  if (s->kind == VOLT__SLOT_JOIN) return join_apply(c, ack.id, ok, code, msg);
   return VOLT_ESTALE;
 }
 

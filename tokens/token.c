@@ -42,8 +42,6 @@ typedef struct volt__token {
   void *hook_ud;
 } volt__token;
 
-int volt__token_ack(volt__core *c, volt_ack ack, bool ok, int code, const char *msg);
-
 static void token_run(volt_node *n);
 static void token_dispose(volt_node *n);
 
@@ -192,10 +190,11 @@ void volt__token_occurrence(volt__core *c, volt_node *tok, volt_val payload) {
   if (tok_on(t, payload)) tok_fire(c, t, payload);
 }
 
-int volt__token_ack(volt__core *c, volt_ack ack, bool ok, int code, const char *msg) {
-  /* The slot's generation names the pending mint: a match is the whole test. */
-  volt__token *t = volt__slot_get(c, ack.id, ack.gen, VOLT__SLOT_TOKEN);
-  if (!t || ack.rt != (volt_rt *)(void *)c || t->state != VOLT_PENDING) return VOLT_ESTALE;
+int volt__token_apply(volt__core *c, void *tok, volt_ack ack, bool ok, int code, const char *msg) {
+  volt__token *t = tok;
+  /* A consumed mint advanced the generation: an ack naming the new one
+   * while nothing is pending was made up. */
+  if (t->state != VOLT_PENDING) return VOLT_ESTALE;
   volt__slot_bump(c, t->id); /* the mint is consumed: its ack is now stale */
   bool stamped = (t->flags & VOLT_TOKEN_STAMPED) != 0;
   if (!ok) {

@@ -68,6 +68,10 @@ uint32_t volt__slot_bump(volt__core *c, uint32_t id);
 /* Loop thread: applies an ack now (a token ack or a join's fan-out), without
  * flushing. 0, VOLT_ESTALE, VOLT_EINVAL, VOLT_ECLOSING. `msg` is copied. */
 int volt__ack_apply(volt__core *c, volt_ack ack, bool ok, int code, const char *msg);
+/* token.c: applies `ack` to the token record `tok` that its slot names (the
+ * caller checked the runtime, slot, kind and generation): 0, or VOLT_ESTALE
+ * when the token is not pending. No flush. */
+int volt__token_apply(volt__core *c, void *tok, volt_ack ack, bool ok, int code, const char *msg);
 
 /* ---- token internals (for actions / volt_dispatch) -------------------------- */
 
