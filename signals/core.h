@@ -383,6 +383,15 @@ static inline volt__core *volt__core_of(const volt_node *n) {
   return c;
 }
 
+/* The node's runtime if this is its loop thread, else NULL (the hint
+ * first, then the node's slab). */
+static inline volt__core *volt__core_here(const volt_node *n) {
+  volt__core *c = volt__core_hint(n);
+  if (c && volt__on_loop(c)) return c;
+  c = volt__core_of(n);
+  return volt__on_loop(c) ? c : NULL;
+}
+
 /* The allocator used when the config names none: the C library's. */
 void *volt__default_realloc(void *ud, void *p, size_t old, size_t n);
 

@@ -108,7 +108,9 @@ void volt__release_later(volt__core *c, volt_node *n, volt_val v) {
   }
 }
 
-bool volt__store(volt__core *c, volt_node *n, volt_val v) {
+/* Not inlined into its callers: store_other's plain case (doubles, bools,
+ * nil) then needs no saved registers. */
+__attribute__((noinline)) bool volt__store(volt__core *c, volt_node *n, volt_val v) {
   volt_val old = volt__value(n);
   if ((n->flags & VOLT__F_HAS_VALUE) && eq_fast(c, n, old, v)) {
     if (v.tag == VOLT_PTR && v.u.p != old.u.p) volt__release_now(c, n, v);
@@ -147,17 +149,11 @@ static inline bool store_plain(volt_node *n, uint32_t f, volt_val v) {
   return true;
 }
 
-/* volt__store, kept out of store_other so that the plain case (doubles,
- * bools, nil) needs no saved registers. */
-__attribute__((noinline)) static bool store_general(volt__core *c, volt_node *n, volt_val v) {
-  return volt__store(c, n, v);
-}
-
 __attribute__((noinline)) static bool store_other(volt__core *c, volt_node *n, volt_val v) {
   uint32_t f = n->flags;
   if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && v.tag != VOLT_ERR)
     return store_plain(n, f, v);
-  return store_general(c, n, v);
+  return volt__store(c, n, v);
 }
 
 /* The common case of volt__store, inlined: an integer or pointer, no hooks,
@@ -756,11 +752,8 @@ void volt__refresh(volt__core *c, volt_node *n) {
 
 __attribute__((noinline)) static volt_val read_node(volt_node *n, bool tracked) {
   if (!n) return volt_err(VOLT_EINVAL, "NULL node");
-  volt__core *c = volt__core_hint(n);
-  if (!c || !volt__on_loop(c)) {
-    c = volt__core_of(n);
-    if (!volt__on_loop(c)) return volt_err(VOLT_ETHREAD, "volt_get called off the loop thread");
-  }
+  volt__core *c = volt__core_here(n);
+  if (!c) return volt_err(VOLT_ETHREAD, "volt_get called off the loop thread");
   uint32_t f = n->flags, k = f & VOLT__K_MASK;
   if (k == VOLT__K_FREE || (f & (VOLT__F_DISPOSED | VOLT__F_RUNNING))) {
     if (k == VOLT__K_FREE || (f & VOLT__F_DISPOSED)) return volt_err(VOLT_EINVAL, "node disposed");
@@ -786,15 +779,14 @@ __attribute__((noinline)) static volt_val get_track_new(volt__core *c, volt__fra
   return volt__value(n);
 }
 
-/* volt_get inside a tracking run, for a computed that is the next
- * dependency of the previous run (so it is this runtime's and this is its
- * loop thread) and may be stale: bring it up to date, confirm the edge. */
 /* A stale computed n that is the next dependency of the run fr (edge nx):
  * brings it up to date and confirms nx, without the generic read path. */
 __attribute__((noinline)) static volt_val get_next_computed(volt__frame *fr, volt_node *n,
                                                           uint32_t nx) {
   volt__core *c = fr->core;
   uint32_t f = n->flags;
+  /* refresh_computed, its first test inlined (a stale dependency is most
+   * often DIRTY already): one call level fewer on every such read. */
   bool changed = ((f & VOLT__F_DIRTY) || !(f & VOLT__F_HAS_VALUE)) ? update_computed(c, n)
                                                                  : refresh_computed(c, n);
   /* The running node is RUNNING: shallow propagation would skip it. */
@@ -807,6 +799,8 @@ __attribute__((noinline)) static volt_val get_next_computed(volt__frame *fr, vol
     cursor_confirm(fr, edges, nx, n);
   else
     volt__track(c, n);
+  /* volt__value with the flags word loaded once (written as a call to
+   * volt__value it loads it again: +1 % instructions on diamond). */
   f = n->flags;
   if (!(f & VOLT__F_HAS_VALUE)) return volt_nil();
   return (f & VOLT__F_VERR) ? volt__value(n) : volt__plain_value(n, f);
@@ -851,11 +845,8 @@ volt_val volt_peek(volt_node *n) { return read_node(n, false); }
 
 VOLT__INLINE_API int volt_set(volt_node *n, volt_val v) {
   if (!n) return VOLT_EINVAL;
-  volt__core *c = volt__core_hint(n);
-  if (!c || !volt__on_loop(c)) {
-    c = volt__core_of(n);
-    if (!volt__on_loop(c)) return VOLT_ETHREAD;
-  }
+  volt__core *c = volt__core_here(n);
+  if (!c) return VOLT_ETHREAD;
   uint32_t f = n->flags;
   if ((f & (VOLT__K_MASK | VOLT__F_DISPOSED | VOLT__F_DIRTY | VOLT__F_EQUALS | VOLT__F_RELEASE |
             VOLT__F_VERR)) == VOLT__K_SIGNAL &&
