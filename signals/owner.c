@@ -14,16 +14,21 @@ volt_node *volt__owner_of(volt__core *c, const volt_node *n) {
 }
 
 /* Appends n to owner's children. 0 or VOLT_ENOMEM. */
+/* Appends n to the children of owner (extension px, which has room). */
+static inline void add_kid(volt_node *owner, volt__ext *px, volt_node *n) {
+  n->owner = owner->ext;
+  n->pos = px->nkids;
+  px->kids[px->nkids++] = n;
+  owner->flags |= VOLT__F_OWNS;
+}
+
 static int attach(volt__core *c, volt_node *owner, volt_node *n) {
   volt__ext *px = owner->ext ? volt__ext_of(c, owner) : volt__ext_get(c, owner, true);
   if (!px) return VOLT_ENOMEM;
   if (px->nkids == px->kids_cap &&
       volt__grow(c, (void **)&px->kids, &px->kids_cap, px->nkids + 1, sizeof(volt_node *)))
     return VOLT_ENOMEM;
-  n->owner = owner->ext;
-  n->pos = px->nkids;
-  px->kids[px->nkids++] = n;
-  owner->flags |= VOLT__F_OWNS;
+  add_kid(owner, px, n);
   return 0;
 }
 
@@ -112,12 +117,7 @@ volt_node *volt__node_new(volt__core *c, uint32_t flags, const volt_opts *opts) 
     if (px->nkids == px->kids_cap) return node_new_slow(c, flags, opts);
   }
   volt__node_init(c, n, flags);
-  if (px) {
-    n->owner = owner->ext;
-    n->pos = px->nkids;
-    px->kids[px->nkids++] = n;
-    owner->flags |= VOLT__F_OWNS;
-  }
+  if (px) add_kid(owner, px, n);
   return n;
 }
 
