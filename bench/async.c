@@ -43,6 +43,14 @@ static bool finish_loop(uv_loop_t *loop) {
 
 static void noop_work(uv_work_t *req) { (void)req; }
 
+/* Setup the benchmark cannot go on without: dies with a message. */
+static void need(int ok, const char *what) {
+  if (!ok) {
+    fprintf(stderr, "volt_bench: %s: %s failed\n", bench_current, what);
+    exit(2);
+  }
+}
+
 /* ---- round trip: raw libuv ------------------------------------------------------ */
 
 typedef struct raw_trip {
@@ -60,10 +68,7 @@ static void raw_after(uv_work_t *req, int status) {
 
 static double trip_raw(int n, const char **check) {
   uv_loop_t loop;
-  if (uv_loop_init(&loop) != 0) {
-    fail(check, "FAIL:loop");
-    return NAN;
-  }
+  need(uv_loop_init(&loop) == 0, "uv_loop_init");
   raw_trip r = {&loop, {0}, n, 0, false};
   r.req.data = &r;
   double t0 = now_ms();
@@ -113,16 +118,9 @@ static void on_closed(void *ud) { *(bool *)ud = true; }
 
 static double trip_volt(int n, const char **check) {
   uv_loop_t loop;
-  if (uv_loop_init(&loop) != 0) {
-    fail(check, "FAIL:loop");
-    return NAN;
-  }
+  need(uv_loop_init(&loop) == 0, "uv_loop_init");
   volt_rt *rt = NULL;
-  if (volt_rt_new(&rt, &loop, NULL) != 0) {
-    fail(check, "FAIL:rt");
-    finish_loop(&loop);
-    return NAN;
-  }
+  need(volt_rt_new(&rt, &loop, NULL) == 0, "volt_rt_new");
   volt_trip s;
   memset(&s, 0, sizeof s);
   s.loop = &loop;
@@ -182,25 +180,17 @@ static void raw_consume(uv_async_t *a) {
 
 static double acks_raw(int n, const char **check) {
   uv_loop_t loop;
-  if (uv_loop_init(&loop) != 0) {
-    fail(check, "FAIL:loop");
-    return NAN;
-  }
+  need(uv_loop_init(&loop) == 0, "uv_loop_init");
   raw_queue q;
   memset(&q, 0, sizeof q);
   q.n = n;
   q.items = malloc(sizeof(int64_t) * (size_t)n);
-  if (!q.items || uv_mutex_init(&q.lock) != 0 || uv_async_init(&loop, &q.async, raw_consume) != 0) {
-    fprintf(stderr, "volt_bench: async-acks-uv: setup failed\n");
-    exit(2);
-  }
+  need(q.items && uv_mutex_init(&q.lock) == 0 && uv_async_init(&loop, &q.async, raw_consume) == 0,
+       "setup");
   q.async.data = &q;
   uv_thread_t th;
   double t0 = now_ms();
-  if (uv_thread_create(&th, raw_producer, &q) != 0) {
-    fprintf(stderr, "volt_bench: async-acks-uv: cannot start a thread\n");
-    exit(2);
-  }
+  need(uv_thread_create(&th, raw_producer, &q) == 0, "uv_thread_create");
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_thread_join(&th);
   uv_close((uv_handle_t *)&q.async, NULL);
@@ -220,7 +210,7 @@ typedef struct volt_acks {
   uv_async_t keep; /* keeps the loop alive: volt's own handles are unref'd */
   volt_ack *acks;
   int n, refused;
-  bool armed, seen_idle;
+  bool seen_idle;
   double t_end;
 } volt_acks;
 
@@ -239,7 +229,8 @@ static void acks_producer(void *arg) {
 static void last_effect(void *ud) {
   volt_acks *s = ud;
   int st = volt_token_status(s->last);
-  if (s->armed && st == VOLT_IDLE && !s->seen_idle) {
+  /* At creation the token is PENDING: only the last ack makes it IDLE. */
+  if (st == VOLT_IDLE && !s->seen_idle) {
     s->seen_idle = true;
     s->t_end = now_ms();
     uv_close((uv_handle_t *)&s->keep, NULL);
@@ -250,20 +241,14 @@ static void keep_cb(uv_async_t *a) { (void)a; }
 
 static double acks_volt(int n, const char **check) {
   uv_loop_t loop;
-  if (uv_loop_init(&loop) != 0) {
-    fail(check, "FAIL:loop");
-    return NAN;
-  }
+  need(uv_loop_init(&loop) == 0, "uv_loop_init");
   volt_acks s;
   memset(&s, 0, sizeof s);
   s.n = n;
-  if (volt_rt_new(&s.rt, &loop, NULL) != 0 || uv_async_init(&loop, &s.keep, keep_cb) != 0) {
-    fprintf(stderr, "volt_bench: async-acks: setup failed\n");
-    exit(2);
-  }
+  need(volt_rt_new(&s.rt, &loop, NULL) == 0 && uv_async_init(&loop, &s.keep, keep_cb) == 0, "setup");
   volt_node **toks = malloc(sizeof(volt_node *) * (size_t)n);
   s.acks = malloc(sizeof(volt_ack) * (size_t)n);
-  if (!toks || !s.acks) exit(2);
+  need(toks && s.acks, "malloc");
   /* n tokens, each on its own event, each fired once: n pending acks. */
   for (int i = 0; i < n; i++) {
     volt_node *ev = must(volt_event(s.rt), "event");
@@ -273,13 +258,9 @@ static double acks_volt(int n, const char **check) {
   }
   s.last = toks[n - 1];
   must(volt_effect(s.rt, last_effect, &s), "effect");
-  s.armed = true;
   uv_thread_t th;
   double t0 = now_ms();
-  if (uv_thread_create(&th, acks_producer, &s) != 0) {
-    fprintf(stderr, "volt_bench: async-acks: cannot start a thread\n");
-    exit(2);
-  }
+  need(uv_thread_create(&th, acks_producer, &s) == 0, "uv_thread_create");
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_thread_join(&th);
   double t = s.t_end - t0;
