@@ -1599,6 +1599,8 @@ END_TEST
 typedef struct closer {
   volt_rt *rt;
   h_pool *pool;
+  volt_node *second;   /* the token whose ack is applied after the first */
+  int second_at_close; /* its status when the first stamp was released */
   int closed;
   int releases;
 } closer;
@@ -1607,7 +1609,10 @@ static void closer_release(volt_val v, void *ud) {
   closer *k = ud;
   k->releases++;
   h_box_release(v, k->pool);
-  if (k->releases == 1) volt_rt_close(k->rt, h_count_closed, &k->closed);
+  if (k->releases == 1) {
+    k->second_at_close = volt_token_status(k->second);
+    volt_rt_close(k->rt, h_count_closed, &k->closed);
+  }
 }
 
 typedef struct two_acks {
@@ -1651,6 +1656,8 @@ START_TEST(close_from_hook_during_drain) {
     ck_assert_int_eq(volt_emit(ev[i], volt_ptr(h_box_new(&pool, i))), 0);
     a.acks[i] = volt_token_ack(tok[i]);
   }
+  k.second = tok[1];
+  k.second_at_close = -1;
   ck_assert_int_eq(uv_thread_create(&th, two_acks_thread, &a), 0);
   ck_assert_int_eq(uv_thread_join(&th), 0);
   ck_assert_int_eq(a.rc[0], 0);
@@ -1663,6 +1670,8 @@ START_TEST(close_from_hook_during_drain) {
     ck_assert_int_eq(uv_loop_close(e.lp), 0);
   }
   ck_assert_int_eq(k.closed, 1);
+  /* The stamp was released after the whole drain: both acks were applied. */
+  ck_assert_int_eq(k.second_at_close, VOLT_IDLE);
   /* Both stamps released exactly once: by their acks or by the close. */
   ck_assert_int_eq(pool.box[0].released, 1);
   ck_assert_int_eq(pool.box[1].released, 1);
