@@ -278,6 +278,8 @@ typedef struct volt__core {
 
   /* tracking */
   volt__frame *frame;      /* innermost tracking run, NULL: untracked */
+  struct volt__untracked *hidden; /* innermost untracked section: the runs
+                                     it hides (volt__next_frame) */
   volt_node *owner;        /* current owner (effect/scope), NULL: runtime */
   uint32_t version;        /* tracking run counter */
   uint32_t computing;      /* computeds being evaluated (writes forbidden) */

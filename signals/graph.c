@@ -374,10 +374,11 @@ void volt__unlink_subs(volt__core *c, volt_node *n) {
         sub->deps = ed->next_dep, sub->dep1 = ed->next_dep ? E(ed->next_dep)->dep : NULL;
       if (sub->flags & VOLT__F_RUNNING) {
         /* Keep the running node's tracking cursor off the freed edge. */
-        for (volt__frame *f = c->frame; f; f = f->prev)
+        volt__untracked *h = c->hidden;
+        for (volt__frame *f = c->frame; f || h; f = volt__next_frame(f, &h))
           /* The cursor's node stays edges[tail].dep. (Not observable today:
            * slots are not reused while a run is on the stack.) */
-          if (f->node == sub && f->tail == e) {
+          if (f && f->node == sub && f->tail == e) {
             f->tail = prev;
             f->last = prev ? E(prev)->dep : NULL;
           }
@@ -411,8 +412,9 @@ int volt__enqueue(volt__core *c, volt_node *n) {
 
 /* Is e one of the dependencies the running node `sub` has read in this run? */
 static bool read_in_this_run(volt__core *c, volt_node *sub, uint32_t e) {
-  for (volt__frame *f = c->frame; f; f = f->prev)
-    if (f->node == sub) return E(e)->version == f->version;
+  volt__untracked *h = c->hidden;
+  for (volt__frame *f = c->frame; f || h; f = volt__next_frame(f, &h))
+    if (f && f->node == sub) return E(e)->version == f->version;
   return false;
 }
 

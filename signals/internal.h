@@ -82,19 +82,36 @@ static inline volt_node *volt__current_owner(const volt__core *c) {
 
 /* An untracked section (cleanups, scopes, watchers, volt_untrack): no
  * tracking run on the runtime, none on the thread (volt_get's frame fast
- * path must not track into the run outside). */
+ * path must not track into the run outside). The runs outside stay
+ * reachable through c->hidden (volt__next_frame): a dependency disposed or
+ * written inside the section must still find them (unlink_subs moves their
+ * cursors off freed edges; propagation re-runs a running node that read a
+ * value now stale). */
 typedef struct volt__untracked {
-  volt__frame *frame, *tls;
+  volt__frame *frame, *tls;    /* the runtime's and the thread's runs before */
+  struct volt__untracked *up;  /* the section around this one, if any */
 } volt__untracked;
-static inline volt__untracked volt__untrack_begin(volt__core *c) {
-  volt__untracked u = {c->frame, volt__tls_frame};
+static inline void volt__untrack_begin(volt__core *c, volt__untracked *u) {
+  u->frame = c->frame;
+  u->tls = volt__tls_frame;
+  u->up = c->hidden;
+  c->hidden = u;
   c->frame = NULL;
   volt__tls_frame = NULL;
-  return u;
 }
-static inline void volt__untrack_end(volt__core *c, volt__untracked u) {
-  c->frame = u.frame;
-  volt__tls_frame = u.tls;
+static inline void volt__untrack_end(volt__core *c, volt__untracked *u) {
+  c->frame = u->frame;
+  volt__tls_frame = u->tls;
+  c->hidden = u->up;
+}
+/* Every run of the runtime on the stack, innermost first, those behind
+ * untracked sections included: for (f = c->frame, h = c->hidden; f || h;
+ * f = volt__next_frame(f, &h)) with a NULL check on f in the body. */
+static inline volt__frame *volt__next_frame(volt__frame *f, volt__untracked **h) {
+  if (f) return f->prev;
+  volt__frame *r = (*h)->frame;
+  *h = (*h)->up;
+  return r;
 }
 
 /* A public entry point that a static build with link-time optimization may

@@ -126,7 +126,8 @@ volt_node *volt__node_new(volt__core *c, uint32_t flags, const volt_opts *opts) 
 static void run_cleanups(volt__core *c, volt_node *n) {
   volt__ext *x = volt__ext_of(c, n);
   if (!x) return;
-  volt__untracked u = volt__untrack_begin(c);
+  volt__untracked u;
+  volt__untrack_begin(c, &u);
   volt_node *owner = c->owner;
   c->owner = NULL;
   volt__cleanup *cl;
@@ -137,7 +138,7 @@ static void run_cleanups(volt__core *c, volt_node *n) {
     volt__free(c, cl, sizeof *cl);
     fn(ud);
   }
-  volt__untrack_end(c, u);
+  volt__untrack_end(c, &u);
   c->owner = owner;
 }
 
@@ -313,13 +314,14 @@ volt_node *volt_scope(volt_rt *rt, void (*fn)(void *ud), void *ud) {
     volt__dispose_tree(c, n);
     return NULL;
   }
-  volt__untracked u = volt__untrack_begin(c);
+  volt__untracked u;
+  volt__untrack_begin(c, &u);
   volt_node *owner = c->owner;
   c->owner = n;
   n->flags |= VOLT__F_RUNNING;
   fn(ud);
   n->flags &= ~VOLT__F_RUNNING;
-  volt__untrack_end(c, u);
+  volt__untrack_end(c, &u);
   c->owner = owner;
   if (n->flags & VOLT__F_DISPOSED) {
     volt__finish_dispose(c, n);
@@ -359,9 +361,10 @@ void volt_untrack(volt_rt *rt, void (*fn)(void *ud), void *ud) {
   if (!rt || !fn) return;
   volt__core *c = VOLT__CORE(rt);
   if (!volt__on_loop(c)) return;
-  volt__untracked u = volt__untrack_begin(c);
+  volt__untracked u;
+  volt__untrack_begin(c, &u);
   fn(ud);
-  volt__untrack_end(c, u);
+  volt__untrack_end(c, &u);
 }
 
 /* Disposes everything: runtime-owned trees, newest slab first, then the

@@ -18,13 +18,14 @@ void volt__watcher_run(volt__core *c, volt_node *w) {
   if (volt__eq(c, target, old, now)) return;
   volt__set_value(w, now);
   volt_watch_fn cb = w->u.f.fn.watch;
-  volt__untracked u = volt__untrack_begin(c);
+  volt__untracked u;
+  volt__untrack_begin(c, &u);
   c->running++;
   w->flags |= VOLT__F_RUNNING;
   cb(target, old, now, w->u.f.ud);
   w->flags &= ~VOLT__F_RUNNING;
   c->running--;
-  volt__untrack_end(c, u);
+  volt__untrack_end(c, &u);
   c->effect_runs++;
   if (w->flags & VOLT__F_DISPOSED) volt__finish_dispose(c, w);
 }

@@ -2399,6 +2399,91 @@ START_TEST(peek_and_untrack) {
 }
 END_TEST
 
+/* A dependency disposed inside an untracked section of a run: the run's
+ * cursor sat on the freed edge, hidden from the fix-up behind the section
+ * (before the fix the effect lost every dependency it read afterwards). */
+typedef struct utd {
+  volt_node *a, *b, *c;
+  int runs;
+  int64_t sum;
+} utd;
+
+static void utd_dispose_a(void *ud) { volt_dispose(((utd *)ud)->a); }
+static void utd_eff(void *ud) {
+  utd *u = ud;
+  u->runs++;
+  if (u->runs == 1) {
+    (void)volt_get(u->a);
+    volt_untrack(volt_node_rt(u->b), utd_dispose_a, u);
+  }
+  u->sum = volt_as_int(volt_get(u->b)) + volt_as_int(volt_get(u->c));
+}
+
+START_TEST(untracked_dispose_of_dependency) {
+  h_env e;
+  utd u;
+  volt_node *eff;
+
+  memset(&u, 0, sizeof u);
+  ENV_OPEN(e);
+  u.a = volt_signal(e.rt, volt_int(1), NULL);
+  u.b = volt_signal(e.rt, volt_int(2), NULL);
+  u.c = volt_signal(e.rt, volt_int(3), NULL);
+  eff = volt_effect(e.rt, utd_eff, &u);
+  ck_assert_ptr_nonnull(eff);
+  ck_assert_int_eq(u.runs, 1);
+  ck_assert_int_eq(u.sum, 5);
+  ck_assert_uint_eq(h_stats(e.rt).edges, 2); /* eff -> b, eff -> c */
+  ck_assert_int_eq(volt_set(u.b, volt_int(20)), 0);
+  ck_assert_int_eq(u.runs, 2);
+  ck_assert_int_eq(u.sum, 23);
+  ck_assert_int_eq(volt_set(u.c, volt_int(30)), 0);
+  ck_assert_int_eq(u.runs, 3);
+  ck_assert_int_eq(u.sum, 50);
+  ck_assert_uint_eq(h_stats(e.rt).edges, 2);
+  volt_dispose(eff);
+  ck_assert_uint_eq(h_stats(e.rt).edges, 0);
+  h_env_close(&e);
+}
+END_TEST
+
+/* A value the run read, written inside an untracked section of the same
+ * run: the run is stale and goes again, as it does when the write is not
+ * in an untracked section (before the fix the section hid the run from
+ * propagation and the effect kept what it saw first). */
+typedef struct utw {
+  volt_node *x;
+  int runs;
+  int64_t seen;
+} utw;
+
+static void utw_bump(void *ud) {
+  utw *u = ud;
+  (void)volt_set(u->x, volt_int(u->seen + 1));
+}
+static void utw_eff(void *ud) {
+  utw *u = ud;
+  u->runs++;
+  u->seen = volt_as_int(volt_get(u->x));
+  if (u->seen < 3) volt_untrack(volt_node_rt(u->x), utw_bump, u);
+}
+
+START_TEST(untracked_write_of_dependency) {
+  h_env e;
+  utw u;
+
+  memset(&u, 0, sizeof u);
+  ENV_OPEN(e);
+  u.x = volt_signal(e.rt, volt_int(0), NULL);
+  ck_assert_ptr_nonnull(volt_effect(e.rt, utw_eff, &u));
+  ck_assert_int_eq(volt_flush(e.rt), 0);
+  ck_assert_int_eq(u.runs, 4); /* saw 0, 1, 2, 3 */
+  ck_assert_int_eq(u.seen, 3);
+  ck_assert_int_eq(h_int(volt_peek(u.x)), 3);
+  h_env_close(&e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * Stats, DOT, names
  * ------------------------------------------------------------------------ */
@@ -3521,6 +3606,8 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, batch_revert_notifies_nobody, 0, 2);
   tcase_add_loop_test(tc, batch_nesting, 0, 2);
   tcase_add_loop_test(tc, peek_and_untrack, 0, 2);
+  tcase_add_loop_test(tc, untracked_dispose_of_dependency, 0, 2);
+  tcase_add_loop_test(tc, untracked_write_of_dependency, 0, 2);
 
   tc = h_tcase(s, "ownership");
   tcase_add_loop_test(tc, nested_effects_disposed_on_rerun, 0, 2);
