@@ -148,7 +148,10 @@ uint32_t volt__edge_alloc(volt__core *c) {
       c->edges_raw = raw;
       c->edges = arr;
       c->edges_cap = (uint32_t)cap;
-      if (c->edges_used == 0) c->edges_used = 1; /* index 0 means none */
+      if (c->edges_used == 0) {
+        c->edges_used = 1; /* index 0 means none */
+        arr[0] = (volt__edge){0};
+      }
     }
     i = c->edges_used++;
   }

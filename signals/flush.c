@@ -39,7 +39,8 @@ void volt__run_effect(volt__core *c, volt_node *n) {
     volt__reset_owner(c, n); /* children disposed, cleanups run */
     if (n->flags & VOLT__F_DISPOSED) return;
   }
-  volt__frame fr = {n, c, NULL, 0, c->version++, false, c->frame};
+  volt__frame fr = {.node = n, .core = c, .next = n->dep1, .nx = n->deps,
+                    .version = c->version++, .prev = c->frame};
   volt_node *owner = c->owner;
   n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
   c->frame = &fr;
@@ -54,8 +55,7 @@ void volt__run_effect(volt__core *c, volt_node *n) {
   c->frame = fr.prev;
   n->flags &= ~VOLT__F_RUNNING;
   c->effect_runs++;
-  uint32_t tail = fr.tail;
-  if (tail ? c->edges[tail].next_dep != 0 : n->deps != 0) volt__trim_deps(c, n, tail);
+  if (fr.nx) volt__trim_deps(c, n, fr.tail); /* what the run no longer read */
   if (fr.oom) {
     volt__report(c, VOLT_ENOMEM, "out of memory: an effect's dependency was not recorded");
     n->flags |= VOLT__F_DIRTY;

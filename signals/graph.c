@@ -252,16 +252,15 @@ static uint32_t new_edge(volt__core *c, volt_node *dep, volt_node *sub, uint32_t
 
 /* ---- tracking: the run's cursor over its dependency list ---------------------- */
 
-/* The edge after the cursor: the next dependency of the previous run. */
-static inline uint32_t cursor_next(const volt__frame *fr, const volt__edge *edges) {
-  return fr->tail ? edges[fr->tail].next_dep : fr->node->deps;
-}
-
-/* Confirms edge nx (to n) for this run and moves the cursor onto it. */
+/* Confirms edge nx (to n, the frame's `next`) for this run and moves the
+ * cursor onto it. */
 static inline void cursor_confirm(volt__frame *fr, volt__edge *edges, uint32_t nx, volt_node *n) {
+  uint32_t after = edges[nx].next_dep;
   edges[nx].version = fr->version;
   fr->tail = nx;
   fr->last = n;
+  fr->nx = after;
+  fr->next = edges[after].dep; /* NULL for 0 */
 }
 
 /* The common cases of a tracked read: the same dependency as the last read,
@@ -269,9 +268,8 @@ static inline void cursor_confirm(volt__frame *fr, volt__edge *edges, uint32_t n
  * edge is then n's newest subscriber). False when none holds. */
 static inline bool track_fast(volt__frame *fr, volt__edge *edges, volt_node *n) {
   if (fr->last == n) return true; /* never NULL: n is not */
-  uint32_t nx = cursor_next(fr, edges);
-  if (nx && edges[nx].dep == n) {
-    cursor_confirm(fr, edges, nx, n);
+  if (fr->next == n) {
+    cursor_confirm(fr, edges, fr->nx, n);
     return true;
   }
   uint32_t st = n->subs ? edges[n->subs].prev_sub : 0;
@@ -283,7 +281,7 @@ static inline bool track_fast(volt__frame *fr, volt__edge *edges, volt_node *n) 
  * is waiting to be reused. */
 static void track_new(volt__core *c, volt__frame *fr, volt_node *dep) {
   if (dep->flags & VOLT__F_DISPOSED) return;
-  uint32_t e = new_edge(c, dep, fr->node, fr->tail, cursor_next(fr, c->edges), fr->version);
+  uint32_t e = new_edge(c, dep, fr->node, fr->tail, fr->nx, fr->version);
   if (!e) {
     fr->oom = true;
     c->eval_events++;
@@ -378,9 +376,15 @@ void volt__unlink_subs(volt__core *c, volt_node *n) {
         for (volt__frame *f = c->frame; f || h; f = volt__next_frame(f, &h))
           /* The cursor's node stays edges[tail].dep. (Not observable today:
            * slots are not reused while a run is on the stack.) */
-          if (f && f->node == sub && f->tail == e) {
-            f->tail = prev;
-            f->last = prev ? E(prev)->dep : NULL;
+          if (f && f->node == sub) {
+            if (f->tail == e) {
+              f->tail = prev;
+              f->last = prev ? E(prev)->dep : NULL;
+            }
+            if (f->nx == e) {
+              f->nx = ed->next_dep;
+              f->next = E(ed->next_dep)->dep;
+            }
           }
       }
     }
@@ -624,7 +628,8 @@ static bool update_computed(volt__core *c, volt_node *n) {
       if (n->flags & VOLT__F_DISPOSED) return false;
       volt__reset_owner(c, n);
     }
-    volt__frame fr = {n, c, NULL, 0, c->version++, false, c->frame};
+    volt__frame fr = {.node = n, .core = c, .next = n->dep1, .nx = n->deps,
+                      .version = c->version++, .prev = c->frame};
     n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
     c->frame = &fr; /* also makes n the owner of what fn creates (volt__owner) */
     volt__frame *outer = volt__tls_frame;
@@ -635,8 +640,7 @@ static bool update_computed(volt__core *c, volt_node *n) {
     volt__tls_frame = outer;
     c->frame = fr.prev;
     n->flags &= ~VOLT__F_RUNNING;
-    uint32_t tail = fr.tail;
-    if (tail ? c->edges[tail].next_dep != 0 : n->deps != 0) volt__trim_deps(c, n, tail);
+    if (fr.nx) volt__trim_deps(c, n, fr.tail); /* what the run no longer read */
     if (c->eval_events != events) {
       int r = finish_slow(c, n, &v, aborts, fr.oom);
       if (r == 1) continue;
@@ -796,9 +800,8 @@ __attribute__((noinline)) static volt_val get_next_computed(volt__frame *fr, vol
   /* n's evaluation does not touch this run's dependencies (unless it
    * disposed the running node, which frees them): nx is normally still
    * the next edge, to n. */
-  volt__edge *edges = c->edges;
-  if (cursor_next(fr, edges) == nx && edges[nx].dep == n)
-    cursor_confirm(fr, edges, nx, n);
+  if (fr->nx == nx && fr->next == n)
+    cursor_confirm(fr, c->edges, nx, n);
   else
     volt__track(c, n);
   /* volt__value with the flags word loaded once (written as a call to
@@ -822,14 +825,13 @@ VOLT__INLINE_API volt_val volt_get(volt_node *n) {
        * last, or the next dependency of the previous run, proves that the
        * node is this runtime's and that this is its loop thread. */
       if (settled && fr0->last == n) return volt__plain_value(n, f);
-      if (settled || (f & (VOLT__K_MASK | VOLT__F_RUNNING | VOLT__F_DISPOSED)) == VOLT__K_COMPUTED) {
-        volt__edge *edges = fr0->core->edges;
-        uint32_t nx = cursor_next(fr0, edges);
-        if (nx && edges[nx].dep == n) {
-          if (!settled) return get_next_computed(fr0, n, nx);
-          cursor_confirm(fr0, edges, nx, n);
+      if (fr0->next == n) {
+        if (settled) {
+          cursor_confirm(fr0, fr0->core->edges, fr0->nx, n);
           return volt__plain_value(n, f);
         }
+        if ((f & (VOLT__K_MASK | VOLT__F_RUNNING | VOLT__F_DISPOSED)) == VOLT__K_COMPUTED)
+          return get_next_computed(fr0, n, fr0->nx);
       }
     }
     /* A settled node on the loop thread of the runtime this thread used

@@ -2484,6 +2484,56 @@ START_TEST(untracked_write_of_dependency) {
 }
 END_TEST
 
+/* A run disposes the dependency its previous run read next, then reads
+ * on: the run's cursor must step over the freed edge (its `next` would
+ * otherwise name the disposed node and its list keep the freed edge). */
+typedef struct dnx {
+  volt_node *a, *b, *c;
+  int runs;
+  int64_t seen;
+} dnx;
+
+static void dnx_eff(void *ud) {
+  dnx *d = ud;
+  d->runs++;
+  int64_t t = volt_as_int(volt_get(d->a));
+  if (d->runs == 1)
+    t += volt_as_int(volt_get(d->b));
+  else if (d->b) {
+    volt_dispose(d->b);
+    d->b = NULL;
+  }
+  d->seen = t + volt_as_int(volt_get(d->c));
+}
+
+START_TEST(dispose_next_dependency_in_run) {
+  h_env e;
+  dnx d;
+  volt_node *eff;
+
+  memset(&d, 0, sizeof d);
+  ENV_OPEN(e);
+  d.a = volt_signal(e.rt, volt_int(1), NULL);
+  d.b = volt_signal(e.rt, volt_int(10), NULL);
+  d.c = volt_signal(e.rt, volt_int(100), NULL);
+  eff = volt_effect(e.rt, dnx_eff, &d);
+  ck_assert_ptr_nonnull(eff);
+  ck_assert_int_eq(d.seen, 111);
+  ck_assert_uint_eq(h_stats(e.rt).edges, 3);
+  ck_assert_int_eq(volt_set(d.a, volt_int(2)), 0); /* disposes b mid-run */
+  ck_assert_int_eq(d.runs, 2);
+  ck_assert_int_eq(d.seen, 102);
+  ck_assert_uint_eq(h_stats(e.rt).edges, 2); /* eff -> a, eff -> c */
+  ck_assert_int_eq(volt_set(d.c, volt_int(200)), 0);
+  ck_assert_int_eq(d.runs, 3);
+  ck_assert_int_eq(d.seen, 202);
+  ck_assert_uint_eq(h_stats(e.rt).edges, 2);
+  volt_dispose(eff);
+  ck_assert_uint_eq(h_stats(e.rt).edges, 0);
+  h_env_close(&e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * Stats, DOT, names
  * ------------------------------------------------------------------------ */
@@ -3608,6 +3658,7 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, peek_and_untrack, 0, 2);
   tcase_add_loop_test(tc, untracked_dispose_of_dependency, 0, 2);
   tcase_add_loop_test(tc, untracked_write_of_dependency, 0, 2);
+  tcase_add_loop_test(tc, dispose_next_dependency_in_run, 0, 2);
 
   tc = h_tcase(s, "ownership");
   tcase_add_loop_test(tc, nested_effects_disposed_on_rerun, 0, 2);
