@@ -351,6 +351,28 @@ typedef struct volt__core {
 #define VOLT__CORE(rt) ((volt__core *)(void *)(rt))
 #define VOLT__E(c, i) (&(c)->edges[(i)])
 
+/* Starts a tracking run of n: the cursor before the first dependency.
+ * Field by field: as one initializer GCC zeroed the frame with vector
+ * stores and merged the rest into vector stores, which the run's first
+ * read then had to wait for. The vectorizer may still merge these, so the
+ * functions that start runs are built without it (VOLT__NO_SLP). */
+static inline void volt__frame_start(volt__frame *fr, volt__core *c, volt_node *n) {
+  fr->node = n;
+  fr->core = c;
+  fr->last = NULL;
+  fr->next = n->dep1;
+  fr->tail = 0;
+  fr->nx = n->deps;
+  fr->version = c->version++;
+  fr->oom = false;
+  fr->prev = c->frame;
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#define VOLT__NO_SLP __attribute__((optimize("no-tree-slp-vectorize")))
+#else
+#define VOLT__NO_SLP
+#endif
+
 /* ---- entry points for the other layers ------------------------------------ */
 
 static inline void volt__set_resync(volt__core *c, bool on) {

@@ -34,13 +34,13 @@ void volt__drain_limbo(volt__core *c) {
 }
 
 /* Runs an effect's function, tracking what it reads. */
-void volt__run_effect(volt__core *c, volt_node *n) {
+VOLT__NO_SLP void volt__run_effect(volt__core *c, volt_node *n) {
   if (n->flags & VOLT__F_OWNS) {
     volt__reset_owner(c, n); /* children disposed, cleanups run */
     if (n->flags & VOLT__F_DISPOSED) return;
   }
-  volt__frame fr = {.node = n, .core = c, .next = n->dep1, .nx = n->deps,
-                    .version = c->version++, .prev = c->frame};
+  volt__frame fr;
+  volt__frame_start(&fr, c, n);
   volt_node *owner = c->owner;
   n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
   c->frame = &fr;

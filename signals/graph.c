@@ -594,7 +594,7 @@ __attribute__((noinline)) static int finish_slow(volt__core *c, volt_node *n, vo
   return 2;
 }
 
-static bool update_computed(volt__core *c, volt_node *n) {
+VOLT__NO_SLP static bool update_computed(volt__core *c, volt_node *n) {
   for (;;) {
     uint32_t aborts = c->deferred_evals, events = c->eval_events;
     if (c->aborting || c->computing >= 8) {
@@ -628,8 +628,8 @@ static bool update_computed(volt__core *c, volt_node *n) {
       if (n->flags & VOLT__F_DISPOSED) return false;
       volt__reset_owner(c, n);
     }
-    volt__frame fr = {.node = n, .core = c, .next = n->dep1, .nx = n->deps,
-                      .version = c->version++, .prev = c->frame};
+    volt__frame fr;
+    volt__frame_start(&fr, c, n);
     n->flags = (n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING)) | VOLT__F_RUNNING;
     c->frame = &fr; /* also makes n the owner of what fn creates (volt__owner) */
     volt__frame *outer = volt__tls_frame;
