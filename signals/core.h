@@ -292,10 +292,10 @@ typedef struct volt__core {
   struct volt__untracked *hidden; /* innermost untracked section: the runs
                                      it hides (volt__next_frame) */
   volt_node *owner;        /* current owner (effect/scope), NULL: runtime */
-  uint32_t version;        /* tracking run counter */
+  const char *stack_limit; /* deeper than this: defer evaluation */
   uint32_t computing;      /* computeds being evaluated (writes forbidden) */
   uint32_t running;        /* effect/computed/watcher callbacks on the stack */
-  const char *stack_limit; /* deeper than this: defer evaluation */
+  uint32_t version;        /* tracking run counter */
   uint32_t deferred_evals; /* evaluations cut short for lack of stack */
   uint32_t eval_events;    /* bumped by anything that makes a running
                               evaluation end the slow way: a deferral, a
@@ -321,12 +321,17 @@ typedef struct volt__core {
   volt__grave *graves;
   uint32_t graves_len, graves_cap;
   uint32_t batch;    /* batch depth */
-  bool flushing;
-  bool deferred;     /* flush from the loop (runtime sets schedule) */
-  bool closing;
+  union {
+    struct {
+      bool flushing;
+      bool deferred;      /* flush from the loop (runtime sets schedule) */
+      bool closing;
+      bool close_pending; /* close requested during a flush */
+    };
+    uint32_t holds; /* the four at once (volt__maybe_flush) */
+  };
   bool resync;       /* a mark was lost to an allocation failure (set
                         through volt__set_resync) */
-  bool close_pending;  /* close requested during a flush */
   unsigned max_rounds;
   uint64_t flushes, effect_runs;
   volt__cleanup *root_cleanups; /* volt_on_cleanup outside any owner */
@@ -465,9 +470,20 @@ bool volt__store(volt__core *c, volt_node *n, volt_val v);
 void volt__propagate(volt__core *c, volt_node *n);
 /* Same, with the mark for direct subscribers given (DIRTY or PENDING). */
 void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target);
-/* Flush now unless inside a batch or a flush, or deferred (then schedule). */
-int volt__maybe_flush(volt__core *c);
+/* Flush now unless inside a batch or a flush, or deferred (then schedule).
+ * The slow part: something of batch, flushing, deferred, closing,
+ * close_pending, computing, running is set. */
+int volt__maybe_flush_slow(volt__core *c);
 int volt__flush(volt__core *c);
+/* Four loads, one test. Not fewer, wider loads: batch, computing and
+ * running were just written (batch begin, the end of an effect's run), and
+ * a load wider than the store before it waits for that store to reach the
+ * cache (measured: createComputations 7 % slower, triangle 6 %). */
+static inline int volt__maybe_flush(volt__core *c) {
+  if (c->batch | c->holds | c->computing | c->running) return volt__maybe_flush_slow(c);
+  if (!c->queue_len && !c->graves_len && !c->limbo_len && !c->resync) return 0;
+  return volt__flush(c);
+}
 /* Release a value the node owns, now (PTR through the node's hook; ERR
  * messages the library copied). */
 void volt__release_now(volt__core *c, volt_node *n, volt_val v);

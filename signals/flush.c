@@ -125,7 +125,21 @@ int volt__flush(volt__core *c) {
       uint32_t end = c->queue_len;
       for (; c->queue_head < end; c->queue_head++) {
         volt_node *n = c->queue[c->queue_head];
-        if (!(n->flags & VOLT__F_QUEUED)) continue;
+        uint32_t f = n->flags;
+        if ((f & (VOLT__F_QUEUED | VOLT__K_MASK | VOLT__F_DISPOSED)) ==
+                (VOLT__F_QUEUED | VOLT__K_EFFECT) &&
+            !c->queued_owner) {
+          /* The common case, process() inline: a live effect, and no
+           * queued node has children (so none is another's ancestor). */
+          n->flags = f &= ~VOLT__F_QUEUED;
+          if ((f & VOLT__F_DIRTY) || ((f & VOLT__F_PENDING) && volt__check_dirty(c, n))) {
+            if (!(n->flags & VOLT__F_DISPOSED)) volt__run_effect(c, n);
+          } else {
+            n->flags &= ~VOLT__F_PENDING;
+          }
+          continue;
+        }
+        if (!(f & VOLT__F_QUEUED)) continue;
         if (VOLT__KIND(n) == VOLT__K_WATCHER) {
           if (c->wq_len == c->wq_cap &&
               volt__grow(c, (void **)&c->wq, &c->wq_cap, c->wq_len + 1, sizeof(volt_node *))) {
@@ -190,7 +204,7 @@ done:
   return rc;
 }
 
-int volt__maybe_flush(volt__core *c) {
+int volt__maybe_flush_slow(volt__core *c) {
   if (c->flushing || volt__busy(c)) return 0;
   if (c->close_pending && c->after_flush) {
     c->after_flush((volt_rt *)c); /* a close requested mid-flush */
