@@ -468,8 +468,9 @@ bool volt__store(volt__core *c, volt_node *n, volt_val v);
 /* The value changed: mark subscribers (direct: dirty, indirect: pending) and
  * queue effects/listeners. Does not flush. */
 void volt__propagate(volt__core *c, volt_node *n);
-/* Same, with the mark for direct subscribers given (DIRTY or PENDING). */
-void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target);
+/* Same, marking direct subscribers PENDING too (a signal's write: its
+ * value is pending until read). */
+void volt__propagate_pending(volt__core *c, volt_node *n);
 /* Flush now unless inside a batch or a flush, or deferred (then schedule).
  * The slow part: something of batch, flushing, deferred, closing,
  * close_pending, computing, running is set. */
@@ -480,7 +481,8 @@ int volt__flush(volt__core *c);
  * a load wider than the store before it waits for that store to reach the
  * cache (measured: createComputations 7 % slower, triangle 6 %). */
 static inline int volt__maybe_flush(volt__core *c) {
-  if (c->batch | c->holds | c->computing | c->running) return volt__maybe_flush_slow(c);
+  if (c->batch | c->holds | c->computing | c->running)
+    return c->holds ? volt__maybe_flush_slow(c) : 0; /* else in a batch or busy: later */
   if (!c->queue_len && !c->graves_len && !c->limbo_len && !c->resync) return 0;
   return volt__flush(c);
 }

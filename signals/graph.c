@@ -408,7 +408,7 @@ __attribute__((noinline)) static int enqueue_grow(volt__core *c, volt_node *n) {
   return 0;
 }
 
-/* Not inlined: inside volt__propagate_from it made GCC move the walk down
+/* Not inlined: inside the marking walk it made GCC move the walk down
  * into computeds out of line (triangle 6 % slower). */
 __attribute__((noinline)) int volt__enqueue(volt__core *c, volt_node *n) {
   uint32_t f = n->flags;
@@ -428,7 +428,13 @@ static bool read_in_this_run(volt__core *c, volt_node *sub, uint32_t e) {
   return false;
 }
 
-void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target) {
+/* The marking walk; `target` is the mark for n's direct subscribers,
+ * everything below gets PENDING. With target PENDING (a signal's write)
+ * every level has the same mark and the stack holds plain edges; with DIRTY
+ * an edge's top bit on the stack says which level it is on. Inlined into
+ * its two callers, so that `target` is a constant in each. */
+static inline __attribute__((always_inline)) void propagate_walk(volt__core *c, volt_node *n,
+                                                                 uint32_t target) {
   uint32_t e = n->subs;
   if (!e) return;
   volt__edge *edges = c->edges; /* no edge is allocated while marking */
@@ -451,7 +457,10 @@ void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target) {
             volt__report(c, VOLT_ENOMEM, "out of memory while propagating");
             break;
           }
-          c->stack[sp++] = ed->next_sub | (level == VOLT__F_PENDING ? TOPBIT : 0);
+          if (target == VOLT__F_PENDING)
+            c->stack[sp++] = ed->next_sub;
+          else
+            c->stack[sp++] = ed->next_sub | (level == VOLT__F_PENDING ? TOPBIT : 0);
         }
         e = sub->subs;
         sub = sub->sub1;
@@ -472,15 +481,20 @@ void volt__propagate_from(volt__core *c, volt_node *n, uint32_t target) {
     if (!e) {
       if (sp == base) break;
       uint32_t top = c->stack[--sp];
-      e = top & ~TOPBIT;
-      level = (top & TOPBIT) ? VOLT__F_PENDING : VOLT__F_DIRTY;
+      if (target == VOLT__F_PENDING) {
+        e = top;
+      } else {
+        e = top & ~TOPBIT;
+        level = (top & TOPBIT) ? VOLT__F_PENDING : VOLT__F_DIRTY;
+      }
     }
     sub = edges[e].sub;
   }
   c->sp = base;
 }
 
-void volt__propagate(volt__core *c, volt_node *n) { volt__propagate_from(c, n, VOLT__F_DIRTY); }
+void volt__propagate_pending(volt__core *c, volt_node *n) { propagate_walk(c, n, VOLT__F_PENDING); }
+void volt__propagate(volt__core *c, volt_node *n) { propagate_walk(c, n, VOLT__F_DIRTY); }
 
 /* n changed: subscribers marked PENDING become DIRTY. */
 void volt__shallow_propagate(volt__core *c, volt_node *n) {
@@ -908,7 +922,7 @@ VOLT__INLINE_API int volt_set(volt_node *n, volt_val v) {
     n->u.pending = v;
     n->flags = f | VOLT__F_DIRTY;
     if (n->subs)
-      volt__propagate_from(c, n, VOLT__F_PENDING);
+      volt__propagate_pending(c, n);
     else
       (void)settle_fast(c, n);
     return volt__maybe_flush(c);
@@ -941,7 +955,7 @@ VOLT__INLINE_API int volt_set(volt_node *n, volt_val v) {
     volt__settle_signal(c, n);
     return volt__maybe_flush(c);
   }
-  volt__propagate_from(c, n, VOLT__F_PENDING);
+  volt__propagate_pending(c, n);
   return volt__maybe_flush(c);
 }
 
