@@ -840,10 +840,9 @@ __attribute__((noinline)) static volt_val get_track_new(volt__core *c, volt__fra
   return volt__value(n);
 }
 
-/* A stale computed n that is the next dependency of the run fr (edge nx):
+/* A stale computed n that is the next dependency of the run fr (its `next`):
  * brings it up to date and confirms nx, without the generic read path. */
-__attribute__((noinline)) static volt_val get_next_computed(volt__frame *fr, volt_node *n,
-                                                          uint32_t nx) {
+__attribute__((noinline)) static volt_val get_next_computed(volt__frame *fr, volt_node *n) {
   volt__core *c = fr->core;
   uint32_t f = n->flags;
   /* refresh_computed, its first test inlined (a stale dependency is most
@@ -853,10 +852,10 @@ __attribute__((noinline)) static volt_val get_next_computed(volt__frame *fr, vol
   /* The running node is RUNNING: shallow propagation would skip it. */
   if (changed && (n->sub1 != fr->node || c->edges[n->subs].next_sub)) volt__shallow_propagate(c, n);
   /* n's evaluation does not touch this run's dependencies (unless it
-   * disposed the running node, which frees them): nx is normally still
-   * the next edge, to n. */
-  if (fr->nx == nx && fr->next == n)
-    cursor_confirm(fr, c->edges, nx, n);
+   * disposed the running node, which frees them): n is normally still the
+   * next dependency (the frame keeps `next` the node of edge `nx`). */
+  if (fr->next == n)
+    cursor_confirm(fr, c->edges, fr->nx, n);
   else
     volt__track(c, n);
   /* volt__value with the flags word loaded once (written as a call to
@@ -886,7 +885,7 @@ VOLT__INLINE_API volt_val volt_get(volt_node *n) {
           return volt__plain_value(n, f);
         }
         if ((f & (VOLT__K_MASK | VOLT__F_RUNNING | VOLT__F_DISPOSED)) == VOLT__K_COMPUTED)
-          return get_next_computed(fr0, n, fr0->nx);
+          return get_next_computed(fr0, n);
       }
     }
     /* A settled node on the loop thread of the runtime this thread used
