@@ -104,6 +104,7 @@ volt_node *volt__node_alloc(volt__core *c, uint32_t flags) {
     c->slabs[c->nslabs].raw = raw;
     c->nslabs++;
     ((volt_rt **)(void *)slab)[-1] = (volt_rt *)c;
+    memset(slab, 0, (size_t)VOLT__SLAB_NODES * sizeof(volt_node)); /* see volt__node_init */
     /* Each slot knows its index. Thread the slots onto the free list, first
      * slot first. */
     for (uint32_t i = VOLT__SLAB_NODES; i-- > 0;) {
