@@ -34,7 +34,9 @@ void volt__drain_limbo(volt__core *c) {
 }
 
 /* Runs an effect's function, tracking what it reads. */
-VOLT__NO_SLP void volt__run_effect(volt__core *c, volt_node *n) {
+/* The run, inlined into volt__run_effect and into the flush's loop (one
+ * call level and its saved registers fewer for each queued effect). */
+static inline __attribute__((always_inline)) void run_effect_body(volt__core *c, volt_node *n) {
   if (n->flags & VOLT__F_OWNS) {
     volt__reset_owner(c, n); /* children disposed, cleanups run */
     if (n->flags & VOLT__F_DISPOSED) return;
@@ -63,6 +65,8 @@ VOLT__NO_SLP void volt__run_effect(volt__core *c, volt_node *n) {
   }
   if (n->flags & VOLT__F_DISPOSED) volt__finish_dispose(c, n);
 }
+
+VOLT__NO_SLP void volt__run_effect(volt__core *c, volt_node *n) { run_effect_body(c, n); }
 
 
 /* Runs one queued node if it is still stale. */
@@ -109,7 +113,7 @@ static void run_queued(volt__core *c, volt_node *n) {
  * before it began); watchers wait until the effect queue is empty, so they
  * see settled values; then the values replaced during the flush are
  * released and the slots of nodes disposed during it are freed. */
-int volt__flush(volt__core *c) {
+VOLT__NO_SLP int volt__flush(volt__core *c) {
   if (c->flushing) return 0;
   c->flushing = true;
   int rc = 0;
@@ -133,7 +137,7 @@ int volt__flush(volt__core *c) {
            * queued node has children (so none is another's ancestor). */
           n->flags = f &= ~VOLT__F_QUEUED;
           if ((f & VOLT__F_DIRTY) || ((f & VOLT__F_PENDING) && volt__check_dirty(c, n))) {
-            if (!(n->flags & VOLT__F_DISPOSED)) volt__run_effect(c, n);
+            if (!(n->flags & VOLT__F_DISPOSED)) run_effect_body(c, n);
           } else {
             n->flags &= ~VOLT__F_PENDING;
           }

@@ -18,7 +18,12 @@ volt_node *volt__node_alloc(volt__core *c, uint32_t flags);
  * zeroing the whole slot took seven (createSignals). */
 static inline void volt__node_init(volt__core *c, volt_node *n, uint32_t flags) {
   assert(!n->deps && !n->subs && !n->sub1 && !n->owner && !n->pos && !n->ext && !n->val.i);
-  c->free_nodes = n->dep1;
+  volt_node *next = n->dep1;
+  c->free_nodes = next;
+  /* The next creation waits for that slot's line otherwise (its free-list
+   * link): the same code measured 0.61 or 0.69 ms on createSignals
+   * depending on the rest of the binary's layout; with it, 0.60 in both. */
+  if (next) __builtin_prefetch(next, 1);
   n->flags = (n->flags & VOLT__SLOT_BITS) | flags; /* one store: value NIL unless flags say */
   n->dep1 = NULL;
   n->u.f.fn.any = NULL;
