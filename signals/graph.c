@@ -614,9 +614,9 @@ __attribute__((noinline)) static int finish_slow(volt__core *c, volt_node *n, vo
   return 2;
 }
 
-/* The evaluation, inlined into update_computed and into get_next_computed
- * (a stale next dependency: one call level and its saved registers fewer
- * on each such read). */
+/* The evaluation, inlined into update_computed, into get_next_computed (a
+ * stale next dependency) and into check_walk's way up: one call level and
+ * its saved registers fewer for each of those evaluations. */
 static inline __attribute__((always_inline)) bool update_body(volt__core *c, volt_node *n) {
   for (;;) {
     uint32_t aborts = c->deferred_evals, events = c->eval_events;
@@ -693,7 +693,7 @@ static bool update_dep(volt__core *c, volt_node *dep) {
  * scratch stack: popping it does not wait for the node above to be loaded,
  * so the loads of the way up overlap (following cur->subs instead makes
  * one chain of dependent loads per level). */
-__attribute__((noinline)) static bool check_walk(volt__core *c, volt_node *n, uint32_t e) {
+__attribute__((noinline)) VOLT__NO_SLP static bool check_walk(volt__core *c, volt_node *n, uint32_t e) {
   uint32_t base = c->sp, sp = base;
   volt_node *cur = n; /* the node whose dependencies are being scanned */
   volt__edge *edges = c->edges; /* reloaded after anything that may link */
@@ -746,7 +746,7 @@ __attribute__((noinline)) static bool check_walk(volt__core *c, volt_node *n, ui
       uint32_t up = c->stack[--sp];
       if (dirty) {
         c->sp = sp;
-        dirty = update_computed(c, cur);
+        dirty = update_body(c, cur);
         edges = c->edges;
         if (c->aborting) {
           c->sp = base;
