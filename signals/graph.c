@@ -615,8 +615,9 @@ __attribute__((noinline)) static int finish_slow(volt__core *c, volt_node *n, vo
 }
 
 /* The evaluation, inlined into update_computed, into get_next_computed (a
- * stale next dependency) and into check_walk's way up: one call level and
- * its saved registers fewer for each of those evaluations. */
+ * stale next dependency) and into check_walk (dirty dependencies, and the
+ * way up): one call level and its saved registers fewer for each of those
+ * evaluations. */
 static inline __attribute__((always_inline)) bool update_body(volt__core *c, volt_node *n) {
   for (;;) {
     uint32_t aborts = c->deferred_evals, events = c->eval_events;
@@ -676,12 +677,12 @@ static inline __attribute__((always_inline)) bool update_body(volt__core *c, vol
 VOLT__NO_SLP static bool update_computed(volt__core *c, volt_node *n) { return update_body(c, n); }
 
 /* Updates a dirty dependency during check_dirty. True when it changed. */
-static bool update_dep(volt__core *c, volt_node *dep) {
+static inline __attribute__((always_inline)) bool update_dep(volt__core *c, volt_node *dep) {
   switch (VOLT__KIND(dep)) {
   case VOLT__K_SIGNAL:
     return settle_fast(c, dep);
   case VOLT__K_COMPUTED:
-    return update_computed(c, dep);
+    return update_body(c, dep);
   default:
     return false; /* events and tokens hold their value directly */
   }
