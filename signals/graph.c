@@ -182,8 +182,10 @@ __attribute__((noinline)) static bool settle_other(volt__core *c, volt_node *n) 
   return volt__settle_signal(c, n);
 }
 
-/* The common case of volt__settle_signal, inlined. */
-static inline bool settle_fast(volt__core *c, volt_node *n) {
+/* The common case of volt__settle_signal, inlined (always: as the walk in
+ * check_walk grew, GCC began to call it, +20 instructions a write on
+ * avoidablePropagation). */
+static inline __attribute__((always_inline)) bool settle_fast(volt__core *c, volt_node *n) {
   uint32_t f = n->flags;
   volt_val p = n->u.pending;
   if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && p.tag == VOLT_INT &&
