@@ -206,7 +206,7 @@ void volt__ext_release(volt__core *c, volt_node *n) {
   volt__ext *x = volt__ext_at(c, n->ext);
   volt__strfree(c, x->name);
   x->name = NULL;
-  volt__free(c, x->kids, (size_t)x->kids_cap * sizeof(volt_node *));
+  volt__kids_keep(c, x->kids, x->kids_cap);
   x->kids = NULL;
   x->nkids = x->kids_cap = x->ndead = 0;
   x->node = NULL;
@@ -223,8 +223,36 @@ int volt__stack_reserve(volt__core *c, uint32_t need) {
 
 /* ---- teardown ------------------------------------------------------------------- */
 
+/* Building a large scope again and again (a list re-rendered, the sbench
+ * cases) grew its children array by doubling each time, and each time the
+ * C library's allocator went back to the kernel for the pages: 5 % of
+ * createSignals. A few of the largest arrays are kept instead. */
+void volt__kids_keep(volt__core *c, volt_node **kids, uint32_t cap) {
+  if (!kids) return;
+  if (cap >= VOLT__KIDS_KEEP && !c->closing) {
+    uint32_t small = 0;
+    for (uint32_t i = 1; i < VOLT__KIDS_SPARES; i++)
+      if (c->kids_spare_cap[i] < c->kids_spare_cap[small]) small = i;
+    if (c->kids_spare_cap[small] < cap) {
+      volt_node **old = c->kids_spare[small];
+      uint32_t old_cap = c->kids_spare_cap[small];
+      c->kids_spare[small] = kids;
+      c->kids_spare_cap[small] = cap;
+      kids = old;
+      cap = old_cap;
+      if (!kids) return;
+    }
+  }
+  volt__free(c, kids, (size_t)cap * sizeof(volt_node *));
+}
+
 void volt__core_free(volt__core *c) {
   if (volt__tls_core == c) volt__tls_core = NULL;
+  for (uint32_t i = 0; i < VOLT__KIDS_SPARES; i++) {
+    volt__free(c, c->kids_spare[i], (size_t)c->kids_spare_cap[i] * sizeof(volt_node *));
+    c->kids_spare[i] = NULL;
+    c->kids_spare_cap[i] = 0;
+  }
   if (c->tokens_free) c->tokens_free(c);
   for (uint32_t i = 0; i < c->nslabs; i++)
     volt__free(c, c->slabs[i].raw, (size_t)VOLT__SLAB_NODES * sizeof(volt_node) + 64);

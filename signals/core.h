@@ -257,6 +257,8 @@ typedef struct volt__slab {
   void *raw;
 } volt__slab;
 #define VOLT__EXT_CHUNK 256u
+#define VOLT__KIDS_SPARES 2u  /* children arrays kept for reuse */
+#define VOLT__KIDS_KEEP 1024u /* the smallest capacity worth keeping */
 
 typedef struct volt__core {
   /* allocator */
@@ -286,6 +288,10 @@ typedef struct volt__core {
   /* extensions */
   volt__ext **ext_chunks;
   uint32_t ext_nchunks, ext_used, free_ext;
+  /* Children arrays of disposed owners kept for the next owners that grow
+   * one (the largest few; see volt__kids_keep). */
+  volt_node **kids_spare[VOLT__KIDS_SPARES];
+  uint32_t kids_spare_cap[VOLT__KIDS_SPARES];
 
   /* tracking */
   volt__frame *frame;      /* innermost tracking run, NULL: untracked */

@@ -40,6 +40,9 @@ static inline volt__ext *volt__ext_at(volt__core *c, uint32_t i) {
 static inline volt__ext *volt__ext_of(volt__core *c, const volt_node *n) {
   return n->ext ? volt__ext_at(c, n->ext) : NULL;
 }
+/* An owner's children array that is no longer needed: kept as a spare if
+ * it is among the largest few, else freed. */
+void volt__kids_keep(volt__core *c, volt_node **kids, uint32_t cap);
 /* owner.c: the node's owner, NULL for the runtime. */
 volt_node *volt__owner_of(volt__core *c, const volt_node *n);
 void volt__ext_release(volt__core *c, volt_node *n);

@@ -22,12 +22,30 @@ static inline void add_kid(volt_node *owner, volt__ext *px, volt_node *n) {
   owner->flags |= VOLT__F_OWNS;
 }
 
+/* The owner's children array is full: take the largest spare if it is
+ * larger (volt__kids_keep), else grow. 0 or VOLT_ENOMEM. */
+static int grow_kids(volt__core *c, volt__ext *px) {
+  uint32_t big = 0;
+  for (uint32_t i = 1; i < VOLT__KIDS_SPARES; i++)
+    if (c->kids_spare_cap[i] > c->kids_spare_cap[big]) big = i;
+  if (c->kids_spare_cap[big] > px->kids_cap) {
+    volt_node **kids = c->kids_spare[big];
+    uint32_t cap = c->kids_spare_cap[big];
+    c->kids_spare[big] = NULL;
+    c->kids_spare_cap[big] = 0;
+    if (px->nkids) memcpy(kids, px->kids, (size_t)px->nkids * sizeof(volt_node *));
+    volt__kids_keep(c, px->kids, px->kids_cap); /* too small to keep: freed */
+    px->kids = kids;
+    px->kids_cap = cap;
+    return 0;
+  }
+  return volt__grow(c, (void **)&px->kids, &px->kids_cap, px->nkids + 1, sizeof(volt_node *));
+}
+
 static int attach(volt__core *c, volt_node *owner, volt_node *n) {
   volt__ext *px = owner->ext ? volt__ext_of(c, owner) : volt__ext_get(c, owner, true);
   if (!px) return VOLT_ENOMEM;
-  if (px->nkids == px->kids_cap &&
-      volt__grow(c, (void **)&px->kids, &px->kids_cap, px->nkids + 1, sizeof(volt_node *)))
-    return VOLT_ENOMEM;
+  if (px->nkids == px->kids_cap && grow_kids(c, px)) return VOLT_ENOMEM;
   add_kid(owner, px, n);
   return 0;
 }

@@ -2534,6 +2534,70 @@ START_TEST(dispose_next_dependency_in_run) {
 }
 END_TEST
 
+/* A disposed scope's large children array is kept and handed to the next
+ * scope that fills its own: the children already listed move over in
+ * order (each keeps its position), so disposing some of them one by one
+ * and then the scope disposes each exactly once. */
+typedef struct kspare {
+  volt_rt *rt;
+  int n;
+  volt_node **made;
+  volt_node *drop; /* disposed after the first 100 children */
+} kspare;
+
+static void kspare_fill(void *ud) {
+  kspare *k = ud;
+  for (int i = 0; i < k->n; i++) {
+    if (i == 100 && k->drop) {
+      volt_dispose(k->drop); /* its array becomes a spare */
+      /* Shift the slots the next children get, so that a child left behind
+       * in the spare array would name a different node than the one in its
+       * place. */
+      for (int j = 0; j < 5; j++) ck_assert_ptr_nonnull(volt_signal(k->rt, volt_int(-j), NULL));
+    }
+    k->made[i] = volt_signal(k->rt, volt_int(i), NULL);
+    ck_assert_ptr_nonnull(k->made[i]);
+  }
+}
+
+START_TEST(scope_children_array_reused) {
+  h_env e;
+  static volt_node *made[3000];
+  kspare k = {NULL, 0, made, NULL};
+  size_t live0;
+  volt_node *a, *b;
+
+  ENV_OPEN(e);
+  k.rt = e.rt;
+  live0 = h_stats(e.rt).live_nodes;
+  k.n = 3000;
+  a = volt_scope(e.rt, kspare_fill, &k);
+  ck_assert_ptr_nonnull(a);
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 + 3001);
+
+  /* The second scope grows its own array to 128 children; a is disposed
+   * after the first 100, and at the 129th child the scope takes a's array
+   * (4,096) and copies its 128 children over. */
+  k.n = 1500;
+  k.drop = a;
+  b = volt_scope(e.rt, kspare_fill, &k);
+  ck_assert_ptr_nonnull(b);
+  live0 += 5; /* made by kspare_fill, owned by b */
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 + 1501);
+  for (int i = 0; i < 1500; i += 7) volt_dispose(made[i]);
+  for (int i = 1; i < 1500; i += 7) ck_assert_int_eq(h_int(volt_peek(made[i])), i);
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 + 1501 - 215);
+  volt_dispose(b);
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 - 5);
+  for (int i = 0; i < 1500; i++) { /* every child gone (no slot reused yet) */
+    volt_val v = volt_peek(made[i]);
+    ck_assert_int_eq(v.tag, VOLT_ERR);
+    ck_assert_int_eq(v.code, VOLT_EINVAL);
+  }
+  h_env_close(&e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * Stats, DOT, names
  * ------------------------------------------------------------------------ */
@@ -3659,6 +3723,7 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, untracked_dispose_of_dependency, 0, 2);
   tcase_add_loop_test(tc, untracked_write_of_dependency, 0, 2);
   tcase_add_loop_test(tc, dispose_next_dependency_in_run, 0, 2);
+  tcase_add_loop_test(tc, scope_children_array_reused, 0, 2);
 
   tc = h_tcase(s, "ownership");
   tcase_add_loop_test(tc, nested_effects_disposed_on_rerun, 0, 2);
