@@ -206,6 +206,7 @@ void volt__ext_release(volt__core *c, volt_node *n) {
   volt__ext *x = volt__ext_at(c, n->ext);
   volt__strfree(c, x->name);
   x->name = NULL;
+  if (c->kid_px == x) c->kid_owner = NULL, c->kid_px = NULL;
   volt__kids_keep(c, x->kids, x->kids_cap);
   x->kids = NULL;
   x->nkids = x->kids_cap = x->ndead = 0;

@@ -292,6 +292,11 @@ typedef struct volt__core {
    * one (the largest few; see volt__kids_keep). */
   volt_node **kids_spare[VOLT__KIDS_SPARES];
   uint32_t kids_spare_cap[VOLT__KIDS_SPARES];
+  /* The owner the last node was created under and its extension record (a
+   * scope building many nodes skips the record lookup). Cleared when that
+   * record is released. */
+  volt_node *kid_owner;
+  volt__ext *kid_px;
 
   /* tracking */
   volt__frame *frame;      /* innermost tracking run, NULL: untracked */

@@ -130,8 +130,14 @@ volt_node *volt__node_new(volt__core *c, uint32_t flags, const volt_opts *opts) 
   volt_node *owner = volt__current_owner(c);
   volt__ext *px = NULL;
   if (owner) {
-    if (!owner->ext) return node_new_slow(c, flags, opts);
-    px = volt__ext_at(c, owner->ext);
+    if (owner == c->kid_owner) {
+      px = c->kid_px;
+    } else {
+      if (!owner->ext) return node_new_slow(c, flags, opts);
+      px = volt__ext_at(c, owner->ext);
+      c->kid_owner = owner;
+      c->kid_px = px;
+    }
     if (px->nkids == px->kids_cap) return node_new_slow(c, flags, opts);
   }
   volt__node_init(c, n, flags);

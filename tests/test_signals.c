@@ -2598,6 +2598,69 @@ START_TEST(scope_children_array_reused) {
 }
 END_TEST
 
+/* Node creation remembers the owner it last added a child to (and that
+ * owner's record). Here the record of a disposed scope goes to an effect
+ * (whose child is made the slow way, with options, and disposed), and a new
+ * scope takes the disposed scope's slot: its children must go to its own
+ * record, not to the effect's. */
+typedef struct ocache {
+  volt_rt *rt;
+  volt_node *trigger, *kids[3], *named;
+  int runs;
+} ocache;
+
+static void ocache_fill(void *ud) {
+  ocache *o = ud;
+  for (int i = 0; i < 3; i++) o->kids[i] = volt_signal(o->rt, volt_int(i), NULL);
+}
+static void ocache_noop(void *ud) { (void)ud; }
+static void ocache_effect(void *ud) {
+  ocache *o = ud;
+  volt_opts opts = {.name = "child with options"};
+  o->runs++;
+  (void)volt_get(o->trigger);
+  if (o->runs == 2) {
+    /* The cleanup gives the effect a record (the one s1 left); the child,
+     * made with options, goes through the slow path. */
+    ck_assert_int_eq(volt_on_cleanup(o->rt, ocache_noop, NULL), 0);
+    o->named = volt_signal(o->rt, volt_int(7), &opts);
+  }
+}
+
+START_TEST(owner_cache_after_dispose) {
+  h_env e;
+  ocache o;
+  volt_node *s1, *s2, *eff;
+  size_t live0;
+
+  memset(&o, 0, sizeof o);
+  ENV_OPEN(e);
+  o.rt = e.rt;
+  o.trigger = volt_signal(e.rt, volt_int(0), NULL);
+  eff = volt_effect(e.rt, ocache_effect, &o); /* no record yet */
+  ck_assert_ptr_nonnull(eff);
+  live0 = h_stats(e.rt).live_nodes;
+  s1 = volt_scope(e.rt, ocache_fill, &o);
+  ck_assert_ptr_nonnull(s1);
+  volt_dispose(s1);
+  /* The effect's child takes s1's slot and, for the effect, s1's record
+   * (which gets room for children); the child goes again, its slot first in
+   * line. */
+  ck_assert_int_eq(volt_set(o.trigger, volt_int(1)), 0);
+  ck_assert_ptr_eq(o.named, s1);
+  volt_dispose(o.named);
+  s2 = volt_scope(e.rt, ocache_fill, &o);
+  ck_assert_ptr_eq(s2, s1);
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 + 4);
+  volt_dispose(s2);
+  for (int i = 0; i < 3; i++) ck_assert_int_eq(volt_peek(o.kids[i]).tag, VOLT_ERR);
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0);
+  volt_dispose(eff);
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 - 1);
+  h_env_close(&e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * Stats, DOT, names
  * ------------------------------------------------------------------------ */
@@ -3724,6 +3787,7 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, untracked_write_of_dependency, 0, 2);
   tcase_add_loop_test(tc, dispose_next_dependency_in_run, 0, 2);
   tcase_add_loop_test(tc, scope_children_array_reused, 0, 2);
+  tcase_add_loop_test(tc, owner_cache_after_dispose, 0, 2);
 
   tc = h_tcase(s, "ownership");
   tcase_add_loop_test(tc, nested_effects_disposed_on_rerun, 0, 2);
