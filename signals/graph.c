@@ -182,20 +182,28 @@ __attribute__((noinline)) static bool settle_other(volt__core *c, volt_node *n) 
   return volt__settle_signal(c, n);
 }
 
+/* The common case of settling: an integer pending over an integer value,
+ * no hooks, no error (flags & SETTLES_INT_MASK == SETTLES_INT_BITS, pending
+ * tagged VOLT_INT). */
+#define SETTLES_INT_MASK (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR | VOLT__VT_MASK)
+#define SETTLES_INT_BITS ((uint32_t)VOLT_INT << VOLT__VT_SHIFT)
+/* Settles such a signal, its flags word f and pending integer p; true when
+ * the value changed. */
+static inline bool settle_int(volt_node *n, uint32_t f, int64_t p) {
+  n->flags = f & ~VOLT__F_DIRTY;
+  n->u.pending = volt_nil();
+  if (n->val.i == p) return false;
+  n->val.i = p;
+  return true;
+}
+
 /* The common case of volt__settle_signal, inlined (always: as the walk in
  * check_walk grew, GCC began to call it, +20 instructions a write on
  * avoidablePropagation). */
 static inline __attribute__((always_inline)) bool settle_fast(volt__core *c, volt_node *n) {
   uint32_t f = n->flags;
   volt_val p = n->u.pending;
-  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && p.tag == VOLT_INT &&
-      (f & VOLT__VT_MASK) == ((uint32_t)VOLT_INT << VOLT__VT_SHIFT)) {
-    n->flags = f & ~VOLT__F_DIRTY;
-    n->u.pending = volt_nil();
-    if (n->val.i == p.u.i) return false;
-    n->val.i = p.u.i;
-    return true;
-  }
+  if ((f & SETTLES_INT_MASK) == SETTLES_INT_BITS && p.tag == VOLT_INT) return settle_int(n, f, p.u.i);
   return settle_other(c, n);
 }
 
@@ -784,18 +792,12 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
     uint32_t df = dep->flags;
     if (df & VOLT__F_DIRTY) {
       /* settle_fast's integer case, without its call to the general one */
-      if ((df & (VOLT__K_MASK | VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR | VOLT__VT_MASK)) !=
-              (VOLT__K_SIGNAL | ((uint32_t)VOLT_INT << VOLT__VT_SHIFT)) ||
+      if ((df & (VOLT__K_MASK | SETTLES_INT_MASK)) != (VOLT__K_SIGNAL | SETTLES_INT_BITS) ||
           dep->u.pending.tag != VOLT_INT)
         return check_walk(c, n, e);
-      int64_t p = dep->u.pending.u.i;
-      dep->flags = df & ~VOLT__F_DIRTY;
-      dep->u.pending = volt_nil();
-      if (dep->val.i != p) {
-        dep->val.i = p;
-        if (edges[dep->subs].next_sub) return shallow_propagate_true(c, dep);
-        return true;
-      }
+      if (!settle_int(dep, df, dep->u.pending.u.i)) continue; /* unchanged */
+      if (edges[dep->subs].next_sub) return shallow_propagate_true(c, dep);
+      return true;
     } else if (df & VOLT__F_PENDING) {
       if ((df & VOLT__K_MASK) == VOLT__K_COMPUTED && dep->deps) return check_walk(c, n, e);
       dep->flags = df & ~VOLT__F_PENDING;
