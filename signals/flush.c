@@ -33,9 +33,9 @@ void volt__drain_limbo(volt__core *c) {
   c->limbo_len = keep;
 }
 
-/* Runs an effect's function, tracking what it reads. */
-/* The run, inlined into volt__run_effect and into the flush's loop (one
- * call level and its saved registers fewer for each queued effect). */
+/* Runs an effect's function, tracking what it reads. Inlined into
+ * volt__run_effect and into the flush's loop (one call level and its saved
+ * registers fewer for each queued effect). */
 static inline __attribute__((always_inline)) void run_effect_body(volt__core *c, volt_node *n) {
   if (n->flags & VOLT__F_OWNS) {
     volt__reset_owner(c, n); /* children disposed, cleanups run */
@@ -69,16 +69,22 @@ static inline __attribute__((always_inline)) void run_effect_body(volt__core *c,
 VOLT__NO_SLP void volt__run_effect(volt__core *c, volt_node *n) { run_effect_body(c, n); }
 
 
+/* Is the queued effect n (flags word f) to run? A pending one checks its
+ * dependencies; one that is not stale after all loses its PENDING mark.
+ * False for an effect disposed meanwhile. */
+static inline bool effect_stale(volt__core *c, volt_node *n, uint32_t f) {
+  if ((f & VOLT__F_DIRTY) || ((f & VOLT__F_PENDING) && volt__check_dirty(c, n)))
+    return !(n->flags & VOLT__F_DISPOSED);
+  n->flags &= ~VOLT__F_PENDING;
+  return false;
+}
+
 /* Runs one queued node if it is still stale. */
 static void process(volt__core *c, volt_node *n) {
   uint32_t f = n->flags;
   switch (VOLT__KIND(n)) {
   case VOLT__K_EFFECT:
-    if ((f & VOLT__F_DIRTY) || ((f & VOLT__F_PENDING) && volt__check_dirty(c, n))) {
-      if (!(n->flags & VOLT__F_DISPOSED)) volt__run_effect(c, n);
-    } else {
-      n->flags &= ~VOLT__F_PENDING;
-    }
+    if (effect_stale(c, n, f)) volt__run_effect(c, n);
     break;
   case VOLT__K_WATCHER:
     volt__watcher_run(c, n);
@@ -136,11 +142,7 @@ VOLT__NO_SLP int volt__flush(volt__core *c) {
           /* The common case, process() inline: a live effect, and no
            * queued node has children (so none is another's ancestor). */
           n->flags = f &= ~VOLT__F_QUEUED;
-          if ((f & VOLT__F_DIRTY) || ((f & VOLT__F_PENDING) && volt__check_dirty(c, n))) {
-            if (!(n->flags & VOLT__F_DISPOSED)) run_effect_body(c, n);
-          } else {
-            n->flags &= ~VOLT__F_PENDING;
-          }
+          if (effect_stale(c, n, f)) run_effect_body(c, n);
           continue;
         }
         if (!(f & VOLT__F_QUEUED)) continue;
