@@ -220,12 +220,8 @@ void volt__inbox_drain(volt_rt *rt) {
    * (volt_flush, the deferred prepare/check, or async_cb). */
   ib->draining = true;
   c->batch++;
-  for (chunk *k = list; k; k = k->next) {
-    uint32_t len = k->len;
-    for (uint32_t i = 0; i < len; i++) {
-      apply(rt, &k->items[i]);
-    }
-  }
+  for (chunk *k = list; k; k = k->next)
+    for (uint32_t i = 0; i < k->len; i++) apply(rt, &k->items[i]);
   c->batch--;
   ib->draining = false;
   /* The chunks go back to the producers (a few), or are freed. */
@@ -241,46 +237,64 @@ void volt__inbox_drain(volt_rt *rt) {
   free_chunks(list);
 }
 
-/* Takes the next free item of the queue, with the lock held: NULL (and
- * the lock released) when the push is refused, VOLT_ECLOSING or VOLT_ENOMEM
- * in *rc. The caller fills the item and calls push_end. */
-static item *push_begin(volt_rt *rt, int *rc) {
+/* Starts an item of `kind` for (id, gen) carrying a copy of msg (NULL:
+ * none), with the inbox lock held: the caller fills the rest and calls
+ * push_end. NULL, with *rc set and nothing kept, when the push is refused
+ * (VOLT_EINVAL, VOLT_ECLOSING: close has begun, checked again under the
+ * lock) or out of memory. */
+static item *push_begin(volt_rt *rt, uint8_t kind, uint32_t id, uint32_t gen, const char *msg,
+                        int *rc) {
+  if (!rt) {
+    *rc = VOLT_EINVAL;
+    return NULL;
+  }
   struct volt__inbox *ib = rt->inbox;
-  if (!ib) {
+  if (!ib || atomic_load(&rt->close_begun)) {
     *rc = VOLT_ECLOSING;
+    return NULL;
+  }
+  char *m = NULL;
+  if (msg && !(m = copy_msg(msg))) {
+    *rc = VOLT_ENOMEM;
     return NULL;
   }
   uv_mutex_lock(&ib->mu);
-  if (ib->closing) {
-    uv_mutex_unlock(&ib->mu);
-    *rc = VOLT_ECLOSING;
-    return NULL;
-  }
+  *rc = ib->closing ? VOLT_ECLOSING : 0;
   chunk *t = ib->tail;
-  if (!t || t->len == CHUNK_ITEMS) {
+  if (!*rc && (!t || t->len == CHUNK_ITEMS)) {
     chunk *k = ib->spare;
     if (k) {
       ib->spare = k->next;
       ib->nspare--;
     } else if (!(k = malloc(sizeof *k))) {
-      uv_mutex_unlock(&ib->mu);
       *rc = VOLT_ENOMEM;
-      return NULL;
     }
-    k->next = NULL;
-    k->len = 0;
-    if (t)
-      t->next = k;
-    else
-      ib->head = k;
-    ib->tail = t = k;
+    if (k) {
+      k->next = NULL;
+      k->len = 0;
+      if (t)
+        t->next = k;
+      else
+        ib->head = k;
+      ib->tail = t = k;
+    }
   }
-  return &t->items[t->len];
+  if (*rc) {
+    uv_mutex_unlock(&ib->mu);
+    free(m);
+    return NULL;
+  }
+  item *it = &t->items[t->len];
+  it->kind = kind;
+  it->id = id;
+  it->gen = gen;
+  it->msg = m;
+  return it;
 }
 
 /* The item push_begin returned is filled: it joins the queue, the loop
  * thread is woken if the queue was empty, the lock is released. */
-static int push_end(volt_rt *rt) {
+static void push_end(volt_rt *rt) {
   struct volt__inbox *ib = rt->inbox;
   chunk *t = ib->tail;
   /* A non-empty queue has a wake-up on its way already: the consumer
@@ -289,57 +303,29 @@ static int push_end(volt_rt *rt) {
   t->len++;
   if (wake && ib->has_async) uv_async_send(&ib->async);
   uv_mutex_unlock(&ib->mu);
-  return 0;
-}
-
-/* Pushes are refused at once once close has begun (and checked again under
- * the inbox lock). */
-static int push_check(volt_rt *rt) {
-  if (!rt) return VOLT_EINVAL;
-  if (atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
-  return 0;
 }
 
 int volt__inbox_push_ack(volt_rt *rt, volt_ack ack, bool ok, int code, const char *msg) {
-  int rc = push_check(rt);
-  if (rc) return rc;
-  char *m = NULL;
-  if (msg && !(m = copy_msg(msg))) return VOLT_ENOMEM;
-  item *it = push_begin(rt, &rc);
-  if (!it) {
-    free(m);
-    return rc;
-  }
-  it->kind = ITEM_ACK;
+  int rc;
+  item *it = push_begin(rt, ITEM_ACK, ack.id, ack.gen, msg, &rc);
+  if (!it) return rc;
   it->ok = ok;
   it->code = code;
-  it->id = ack.id;
-  it->gen = ack.gen;
-  it->msg = m;
-  return push_end(rt);
+  push_end(rt);
+  return 0;
 }
 
 int volt__inbox_push_emit(volt_rt *rt, uint32_t id, uint32_t gen, volt_val payload,
                           void (*release)(volt_val v, void *ud), void *release_ud) {
-  int rc = push_check(rt);
-  if (rc) return rc;
-  char *m = NULL;
+  int rc;
+  bool err_msg = payload.tag == VOLT_ERR && payload.u.msg;
+  item *it = push_begin(rt, ITEM_EMIT, id, gen, err_msg ? payload.u.msg : NULL, &rc);
+  if (!it) return rc;
   payload.flags = 0;
-  if (payload.tag == VOLT_ERR && payload.u.msg) {
-    if (!(m = copy_msg(payload.u.msg))) return VOLT_ENOMEM;
-    payload.u.msg = m;
-  }
-  item *it = push_begin(rt, &rc);
-  if (!it) {
-    free(m);
-    return rc;
-  }
-  it->kind = ITEM_EMIT;
-  it->id = id;
-  it->gen = gen;
-  it->msg = m;
+  if (err_msg) payload.u.msg = it->msg; /* the queue's copy */
   it->payload = payload;
   it->release = release;
   it->release_ud = release_ud;
-  return push_end(rt);
+  push_end(rt);
+  return 0;
 }

@@ -201,29 +201,6 @@ volt__ext *volt__ext_get(volt__core *c, volt_node *n, bool create) {
   return x;
 }
 
-void volt__ext_release(volt__core *c, volt_node *n) {
-  if (!n->ext) return;
-  volt__ext *x = volt__ext_at(c, n->ext);
-  volt__strfree(c, x->name);
-  x->name = NULL;
-  if (c->kid_px == x) c->kid_owner = NULL, c->kid_px = NULL;
-  volt__kids_keep(c, x->kids, x->kids_cap);
-  x->kids = NULL;
-  x->nkids = x->kids_cap = x->ndead = 0;
-  x->node = NULL;
-  x->next_free = c->free_ext;
-  c->free_ext = n->ext;
-  n->ext = 0;
-}
-
-/* ---- scratch stack --------------------------------------------------------------- */
-
-int volt__stack_reserve(volt__core *c, uint32_t need) {
-  return grow(c, (void **)&c->stack, &c->stack_cap, need, sizeof(uint32_t), 64);
-}
-
-/* ---- teardown ------------------------------------------------------------------- */
-
 /* Building a large scope again and again (a list re-rendered, the sbench
  * cases) grew its children array by doubling each time, and each time the
  * C library's allocator went back to the kernel for the pages: 5 % of
@@ -246,6 +223,29 @@ void volt__kids_keep(volt__core *c, volt_node **kids, uint32_t cap) {
   }
   volt__free(c, kids, (size_t)cap * sizeof(volt_node *));
 }
+
+void volt__ext_release(volt__core *c, volt_node *n) {
+  if (!n->ext) return;
+  volt__ext *x = volt__ext_at(c, n->ext);
+  volt__strfree(c, x->name);
+  x->name = NULL;
+  if (c->kid_px == x) c->kid_owner = NULL, c->kid_px = NULL;
+  volt__kids_keep(c, x->kids, x->kids_cap);
+  x->kids = NULL;
+  x->nkids = x->kids_cap = x->ndead = 0;
+  x->node = NULL;
+  x->next_free = c->free_ext;
+  c->free_ext = n->ext;
+  n->ext = 0;
+}
+
+/* ---- scratch stack --------------------------------------------------------------- */
+
+int volt__stack_reserve(volt__core *c, uint32_t need) {
+  return grow(c, (void **)&c->stack, &c->stack_cap, need, sizeof(uint32_t), 64);
+}
+
+/* ---- teardown ------------------------------------------------------------------- */
 
 void volt__core_free(volt__core *c) {
   if (volt__tls_core == c) volt__tls_core = NULL;

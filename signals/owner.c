@@ -13,7 +13,6 @@ volt_node *volt__owner_of(volt__core *c, const volt_node *n) {
   return n->owner ? volt__ext_at(c, n->owner)->node : NULL;
 }
 
-/* Appends n to owner's children. 0 or VOLT_ENOMEM. */
 /* Appends n to the children of owner (extension px, which has room). */
 static inline void add_kid(volt_node *owner, volt__ext *px, volt_node *n) {
   n->owner = owner->ext;
@@ -34,7 +33,7 @@ static int grow_kids(volt__core *c, volt__ext *px) {
     c->kids_spare[big] = NULL;
     c->kids_spare_cap[big] = 0;
     if (px->nkids) memcpy(kids, px->kids, (size_t)px->nkids * sizeof(volt_node *));
-    volt__kids_keep(c, px->kids, px->kids_cap); /* too small to keep: freed */
+    volt__kids_keep(c, px->kids, px->kids_cap); /* the old array: freed, or a spare */
     px->kids = kids;
     px->kids_cap = cap;
     return 0;
@@ -42,6 +41,7 @@ static int grow_kids(volt__core *c, volt__ext *px) {
   return volt__grow(c, (void **)&px->kids, &px->kids_cap, px->nkids + 1, sizeof(volt_node *));
 }
 
+/* Appends n to owner's children, making room. 0 or VOLT_ENOMEM. */
 static int attach(volt__core *c, volt_node *owner, volt_node *n) {
   volt__ext *px = owner->ext ? volt__ext_of(c, owner) : volt__ext_get(c, owner, true);
   if (!px) return VOLT_ENOMEM;
