@@ -2564,7 +2564,7 @@ START_TEST(scope_children_array_reused) {
   h_env e;
   static volt_node *made[3000];
   kspare k = {NULL, 0, made, NULL};
-  size_t live0;
+  size_t live0, bytes_b;
   volt_node *a, *b;
 
   ENV_OPEN(e);
@@ -2587,6 +2587,7 @@ START_TEST(scope_children_array_reused) {
   for (int i = 0; i < 1500; i += 7) volt_dispose(made[i]);
   for (int i = 1; i < 1500; i += 7) ck_assert_int_eq(h_int(volt_peek(made[i])), i);
   ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 + 1501 - 215);
+  bytes_b = h_stats(e.rt).bytes;
   volt_dispose(b);
   ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 - 5);
   for (int i = 0; i < 1500; i++) { /* every child gone (no slot reused yet) */
@@ -2594,6 +2595,9 @@ START_TEST(scope_children_array_reused) {
     ck_assert_int_eq(v.tag, VOLT_ERR);
     ck_assert_int_eq(v.code, VOLT_EINVAL);
   }
+  /* b's array (a's before) is kept again, not freed: disposing b gave
+   * nothing large back (freed, it would be 32 KiB). */
+  ck_assert_uint_le(bytes_b - h_stats(e.rt).bytes, 1024);
   h_env_close(&e);
 }
 END_TEST
