@@ -1,4 +1,5 @@
-/* runtime/inbox.c - the cross-thread inbox (see inbox.h and docs/tokens.md).
+/* runtime/inbox.c - the "post to the loop thread" queue (see inbox.h).
+ * It carries volt__msg records and knows nothing of what they mean.
  *
  * Producers (any thread): check that close has not begun, lock, refuse if
  * closing, append, uv_async_send, unlock. Sending under the lock is what
@@ -22,24 +23,9 @@
 
 #include "runtime/inbox.h"
 #include "runtime/rt.h"
-#include "tokens/tokens.h"
 
-enum { ITEM_ACK, ITEM_EMIT };
-
-/* 56 bytes (it was 72 with a whole volt_ack and a message per kind): the
- * producer writes it in place, under the lock, and the loop thread reads it
- * from the producer's cache, so every byte costs twice. */
-typedef struct item {
-  uint8_t kind;
-  bool ok;          /* ack */
-  int32_t code;     /* ack */
-  uint32_t id, gen; /* ack: the token's mint (the runtime is the inbox's);
-                       emit: the event's handle */
-  char *msg;        /* ack: copied message; emit: an ERR payload's copied message */
-  volt_val payload; /* emit */
-  void (*release)(volt_val v, void *ud);
-  void *release_ud;
-} item;
+/* An item is a volt__msg, copied in place under the lock. */
+typedef volt__msg item;
 
 enum { CHUNK_ITEMS = 128, SPARE_MAX = 8 };
 
@@ -76,9 +62,8 @@ static char *copy_msg(const char *s) {
 /* Drops an item that will never be applied. Loop thread (close) or the
  * freeing thread (after the last reference): no one else can see it. */
 static void item_release(item *it) {
-  if (it->kind == ITEM_EMIT && it->payload.tag == VOLT_PTR && it->release)
-    it->release(it->payload, it->release_ud);
-  free(it->msg);
+  if (it->drop) it->drop(it);
+  free(it->text);
 }
 
 static void free_chunks(chunk *ch) {
@@ -96,7 +81,7 @@ static void release_list(chunk *ch) {
   free_chunks(ch);
 }
 
-static void drain_hook(volt_rt *rt) { volt__inbox_drain(rt); }
+static void drain_hook(volt__core *c) { volt__inbox_drain((volt_rt *)(void *)c); }
 
 static void async_cb(uv_async_t *h) {
   struct volt__inbox *ib = h->data;
@@ -132,7 +117,8 @@ int volt__inbox_open(volt_rt *rt) {
     ib->handle_open = true;
   }
   rt->inbox = ib;
-  rt->core.drain = drain_hook;
+  rt->core.before_flush = drain_hook;
+  rt->core.post = volt__inbox_post;
   return 0;
 }
 
@@ -161,7 +147,7 @@ static void close_cb(uv_handle_t *h) {
   ib->leftovers = NULL;
   ib->handle_open = false;
   release_list(left);
-  if (rt->core.drain == drain_hook) rt->core.drain = NULL;
+  if (rt->core.before_flush == drain_hook) rt->core.before_flush = NULL;
   maybe_destroy(rt);
   volt__rt_handle_closed(rt);
 }
@@ -183,7 +169,7 @@ void volt__inbox_close(volt_rt *rt) {
   left = ib->leftovers;
   ib->leftovers = NULL;
   release_list(left);
-  if (rt->core.drain == drain_hook) rt->core.drain = NULL;
+  if (rt->core.before_flush == drain_hook) rt->core.before_flush = NULL;
   maybe_destroy(rt);
 }
 
@@ -196,15 +182,8 @@ void volt__inbox_free(volt_rt *rt) {
 }
 
 static void apply(volt_rt *rt, item *it) {
-  volt__core *c = &rt->core;
-  if (it->kind == ITEM_ACK) {
-    volt_ack ack = {rt, it->id, it->gen};
-    (void)volt__ack_apply(c, ack, it->ok, it->code, it->msg);
-  } else {
-    volt_val p = it->payload;
-    volt__event_apply(c, it->id, it->gen, p, it->release, it->release_ud);
-  }
-  free(it->msg);
+  it->apply(&rt->core, it);
+  free(it->text);
 }
 
 void volt__inbox_drain(volt_rt *rt) {
@@ -237,37 +216,24 @@ void volt__inbox_drain(volt_rt *rt) {
   free_chunks(list);
 }
 
-/* Starts an item of `kind` for (id, gen) carrying a copy of msg (NULL:
- * none), with the inbox lock held: the caller fills the rest and calls
- * push_end. NULL, with *rc set and nothing kept, when the push is refused
- * (VOLT_EINVAL, VOLT_ECLOSING: close has begun, checked again under the
- * lock) or out of memory. */
-static item *push_begin(volt_rt *rt, uint8_t kind, uint32_t id, uint32_t gen, const char *msg,
-                        int *rc) {
-  if (!rt) {
-    *rc = VOLT_EINVAL;
-    return NULL;
-  }
+int volt__inbox_post(volt__core *c, const volt__msg *m) {
+  volt_rt *rt = (volt_rt *)(void *)c;
   struct volt__inbox *ib = rt->inbox;
-  if (!ib || atomic_load(&rt->close_begun)) {
-    *rc = VOLT_ECLOSING;
-    return NULL;
-  }
-  char *m = NULL;
-  if (msg && !(m = copy_msg(msg))) {
-    *rc = VOLT_ENOMEM;
-    return NULL;
-  }
+  if (!ib || atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
+  char *text = NULL;
+  if (m->text && !(text = copy_msg(m->text))) return VOLT_ENOMEM;
+  int rc = 0;
   uv_mutex_lock(&ib->mu);
-  *rc = ib->closing ? VOLT_ECLOSING : 0;
   chunk *t = ib->tail;
-  if (!*rc && (!t || t->len == CHUNK_ITEMS)) {
+  if (ib->closing) {
+    rc = VOLT_ECLOSING;
+  } else if (!t || t->len == CHUNK_ITEMS) {
     chunk *k = ib->spare;
     if (k) {
       ib->spare = k->next;
       ib->nspare--;
     } else if (!(k = malloc(sizeof *k))) {
-      *rc = VOLT_ENOMEM;
+      rc = VOLT_ENOMEM;
     }
     if (k) {
       k->next = NULL;
@@ -279,53 +245,20 @@ static item *push_begin(volt_rt *rt, uint8_t kind, uint32_t id, uint32_t gen, co
       ib->tail = t = k;
     }
   }
-  if (*rc) {
+  if (rc) {
     uv_mutex_unlock(&ib->mu);
-    free(m);
-    return NULL;
+    free(text);
+    return rc;
   }
   item *it = &t->items[t->len];
-  it->kind = kind;
-  it->id = id;
-  it->gen = gen;
-  it->msg = m;
-  return it;
-}
-
-/* The item push_begin returned is filled: it joins the queue, the loop
- * thread is woken if the queue was empty, the lock is released. */
-static void push_end(volt_rt *rt) {
-  struct volt__inbox *ib = rt->inbox;
-  chunk *t = ib->tail;
+  *it = *m;
+  it->text = text;
+  if (it->val.tag == VOLT_ERR && text) it->val.u.msg = text; /* the queue's copy */
   /* A non-empty queue has a wake-up on its way already: the consumer
    * detaches under this lock, so it will see this item too. */
   bool wake = ib->head == t && t->len == 0;
   t->len++;
   if (wake && ib->has_async) uv_async_send(&ib->async);
   uv_mutex_unlock(&ib->mu);
-}
-
-int volt__inbox_push_ack(volt_rt *rt, volt_ack ack, bool ok, int code, const char *msg) {
-  int rc;
-  item *it = push_begin(rt, ITEM_ACK, ack.id, ack.gen, msg, &rc);
-  if (!it) return rc;
-  it->ok = ok;
-  it->code = code;
-  push_end(rt);
-  return 0;
-}
-
-int volt__inbox_push_emit(volt_rt *rt, uint32_t id, uint32_t gen, volt_val payload,
-                          void (*release)(volt_val v, void *ud), void *release_ud) {
-  int rc;
-  bool err_msg = payload.tag == VOLT_ERR && payload.u.msg;
-  item *it = push_begin(rt, ITEM_EMIT, id, gen, err_msg ? payload.u.msg : NULL, &rc);
-  if (!it) return rc;
-  payload.flags = 0;
-  if (err_msg) payload.u.msg = it->msg; /* the queue's copy */
-  it->payload = payload;
-  it->release = release;
-  it->release_ud = release_ud;
-  push_end(rt);
   return 0;
 }

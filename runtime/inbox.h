@@ -1,8 +1,8 @@
-/* runtime/inbox.h - the runtime's cross-thread inbox (acks and emits from
- * other threads, applied on the loop thread in order).
+/* runtime/inbox.h - the runtime's "post to the loop thread" queue: what
+ * other threads post (acks, emits: tokens/ fills the messages) is applied
+ * on the loop thread in order.
  *
- * Internal. No <uv.h> here: only functions taking volt_rt *, so tokens/ can
- * call them. The design is napi's thread-safe function (see docs/tokens.md):
+ * Internal to runtime/. tokens/ reaches it only through core->post. The design is napi's thread-safe function (see docs/tokens.md):
  * a mutex-guarded FIFO and one unref'd uv_async_t; a producer appends and
  * calls uv_async_send under the queue lock; close sets a closing flag under
  * the same lock before uv_close, so no send can ever race the close.
@@ -39,12 +39,9 @@ void volt__inbox_free(volt_rt *rt);
  * A nested call (from a hook run while applying) does nothing. */
 void volt__inbox_drain(volt_rt *rt);
 
-/* Any thread. Queue an ack / an emit for the loop thread. 0, VOLT_ECLOSING
- * (close has begun: nothing was queued), VOLT_ENOMEM. `msg` is copied. An
- * emit's PTR payload is owned by the queue once 0 is returned; on error it
- * stays the caller's. */
-int volt__inbox_push_ack(volt_rt *rt, volt_ack ack, bool ok, int code, const char *msg);
-int volt__inbox_push_emit(volt_rt *rt, uint32_t id, uint32_t gen, volt_val payload,
-                          void (*release)(volt_val v, void *ud), void *release_ud);
+/* Any thread. Queues a copy of m (and of m->text; an ERR m->val then
+ * points at the copy) for the loop thread. 0, VOLT_ECLOSING (close has
+ * begun: nothing queued), VOLT_ENOMEM. Installed as core->post. */
+int volt__inbox_post(volt__core *c, const volt__msg *m);
 
 #endif /* VOLT_RUNTIME_INBOX_H */

@@ -9,16 +9,17 @@
 
 /* ---- deferred flushing ------------------------------------------------------ */
 
-static bool has_work(volt__core *c) { return c->queue_len || c->graves_len || c->defer_len; }
-
 static void deferred_flush(volt_rt *rt) {
   volt__core *c = &rt->core;
-  if (c->drain) c->drain(rt);
+  if (c->depth || c->flushing) return;
+  volt__inbox_drain(rt);
   if (rt->flush_scheduled) {
     rt->flush_scheduled = false;
     uv_unref((uv_handle_t *)&rt->prepare);
   }
-  if (has_work(c) && !c->batch && !c->closing) volt__flush(c);
+  if (volt__has_work(c) && !c->batch && !c->closing) volt__flush(c);
+  /* Nothing may touch rt after a flush that closed it: close waits for
+   * the flush to end and frees the runtime only from a close callback. */
 }
 
 static void on_prepare(uv_prepare_t *h) { deferred_flush(h->data); }
@@ -27,7 +28,8 @@ static void on_check(uv_check_t *h) { deferred_flush(h->data); }
 /* Deferred mode: a write happened; make sure a flush comes before the loop
  * sleeps. While something waits, the prepare handle is ref'd so that
  * uv_run does not return with the graph dirty. */
-static void schedule(volt_rt *rt) {
+static void schedule(volt__core *c) {
+  volt_rt *rt = (volt_rt *)(void *)c;
   if (rt->flush_scheduled || !rt->handles_open) return;
   rt->flush_scheduled = true;
   uv_ref((uv_handle_t *)&rt->prepare);
@@ -37,12 +39,16 @@ static void schedule(volt_rt *rt) {
 
 static void close_now(volt_rt *rt);
 
-static void after_flush(volt_rt *rt) {
-  volt__core *c = &rt->core;
-  if (c->close_pending && !c->flushing && !c->running && !c->computing) {
+static void after_flush(volt__core *c) {
+  volt_rt *rt = (volt_rt *)(void *)c;
+  if (c->close_pending && !c->flushing && !c->depth) {
     c->close_pending = false;
     close_now(rt);
   }
+}
+
+static void stats_extra(volt__core *c, volt_stats_t *s) {
+  s->work_in_flight = ((volt_rt *)(void *)c)->work_in_flight;
 }
 
 int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *cfg) {
@@ -54,7 +60,8 @@ int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *cfg) {
   if (!rt) return VOLT_ENOMEM;
   memset(rt, 0, sizeof *rt);
   volt__core *c = &rt->core;
-  volt__core_init(c, rt, cfg);
+  volt__core_init(c, cfg);
+  c->stats_extra = stats_extra;
   c->bytes += sizeof *rt;
   c->after_flush = after_flush;
   rt->loop = loop;
@@ -93,21 +100,18 @@ int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *cfg) {
     if (volt__inbox_has_handle(rt)) rt->open_handles++;
   } else {
     rt->max_in_flight = 1;
+    int r = volt__inbox_open(rt);
+    if (r) {
+      volt__core_free(c);
+      ra(ud, rt, sizeof *rt, 0);
+      return r;
+    }
   }
   *out = rt;
   return 0;
 }
 
 uv_loop_t *volt_rt_loop(volt_rt *rt) { return rt ? rt->loop : NULL; }
-
-int volt_flush(volt_rt *rt) {
-  if (!rt) return VOLT_EINVAL;
-  volt__core *c = &rt->core;
-  if (!volt__on_loop(c)) return VOLT_ETHREAD;
-  if (c->flushing || c->running || c->computing || c->closing) return 0;
-  if (c->drain) c->drain(rt);
-  return volt__flush(c);
-}
 
 /* ---- close ------------------------------------------------------------------------- */
 
@@ -171,7 +175,7 @@ void volt_rt_close(volt_rt *rt, void (*on_closed)(void *ud), void *ud) {
   if (atomic_exchange(&rt->close_begun, true)) return;
   rt->on_closed = on_closed;
   rt->on_closed_ud = ud;
-  if (c->flushing || c->running || c->computing) {
+  if (c->flushing || c->depth) {
     c->close_pending = true; /* done when the flush or callback ends */
     return;
   }

@@ -9,6 +9,8 @@
 #include <stdatomic.h>
 #include <uv.h>
 
+#include <volt/volt.h>
+
 #include "signals/core.h"
 
 struct volt__inbox; /* runtime/inbox.h: the cross-thread queue */

@@ -1,4 +1,6 @@
-/* signals/dot.c - looking inside: statistics and the graph as Graphviz DOT. */
+/* signals/dot.c - looking inside: statistics and the graph as Graphviz DOT
+ * (shapes: box for sources, ellipse for derived values, diamond for
+ * listeners, octagon for the rest). */
 #include "signals/internal.h"
 
 int volt_stats(volt_rt *rt, volt_stats_t *s) {
@@ -6,6 +8,7 @@ int volt_stats(volt_rt *rt, volt_stats_t *s) {
   volt__core *c = VOLT__CORE(rt);
   VOLT__CHECK_THREAD(c, VOLT_ETHREAD);
   memset(s, 0, sizeof *s);
+  if (c->stats_extra) c->stats_extra(c, s);
   s->live_nodes = c->live_nodes;
   s->edges = c->live_edges;
   s->bytes = c->bytes;
@@ -14,14 +17,6 @@ int volt_stats(volt_rt *rt, volt_stats_t *s) {
   s->flushes = c->flushes;
   s->effect_runs = c->effect_runs;
   return 0;
-}
-
-static const char *kind_name(volt__core *c, volt_node *n) {
-  static const char *names[] = {"free", "signal", "computed", "effect", "watcher", "scope",
-                                "event", "token"};
-  uint32_t k = VOLT__KIND(n);
-  if (c->ops[k] && c->ops[k]->name) return c->ops[k]->name;
-  return k < sizeof names / sizeof names[0] ? names[k] : "node";
 }
 
 /* Writes s as a DOT string body, escaping quotes and backslashes. */
@@ -42,13 +37,13 @@ int volt_dump_dot(volt_rt *rt, FILE *f) {
     volt_node *slab = c->slabs[s].nodes;
     for (uint32_t i = 0; i < VOLT__SLAB_NODES && !bad; i++) {
       volt_node *n = &slab[i];
-      if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;
+      if ((n->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE) continue;
       volt__ext *x = volt__ext_of(c, n);
-      const char *kind = kind_name(c, n);
-      const char *shape = VOLT__KIND(n) == VOLT__K_SIGNAL     ? "box"
-                          : VOLT__KIND(n) == VOLT__K_COMPUTED ? "ellipse"
-                          : VOLT__KIND(n) == VOLT__K_EFFECT   ? "diamond"
-                                                              : "octagon";
+      const char *kind = n->kind->name;
+      const char *shape = !n->deps && (n->kind->traits & VOLT__KIND_VALUE) ? "box"
+                          : (n->kind->traits & VOLT__KIND_VALUE)           ? "ellipse"
+                          : (n->flags & VOLT__F_LISTENER)                  ? "diamond"
+                                                                           : "octagon";
       bad |= fprintf(f, "  n%p [shape=%s, label=\"", (void *)n, shape) < 0;
       if (x && x->name) bad |= put_escaped(f, x->name) < 0 || fputc(' ', f) == EOF;
       bad |= fprintf(f, "(%s)\"];\n", kind) < 0;
@@ -61,7 +56,7 @@ int volt_dump_dot(volt_rt *rt, FILE *f) {
     volt_node *slab = c->slabs[s].nodes;
     for (uint32_t i = 0; i < VOLT__SLAB_NODES && !bad; i++) {
       volt_node *n = &slab[i];
-      if (VOLT__KIND(n) == VOLT__K_FREE || (n->flags & VOLT__F_DISPOSED)) continue;
+      if ((n->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE) continue;
       for (uint32_t e = n->deps; e && !bad; e = VOLT__E(c, e)->next_dep)
         bad |= fprintf(f, "  n%p -> n%p;\n", (void *)VOLT__E(c, e)->dep, (void *)n) < 0;
     }

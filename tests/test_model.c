@@ -273,6 +273,14 @@ static int64_t volt_read(void *ctx, int idx) {
   return x;
 }
 
+/* The computed's last subscriber left: it dropped its dependencies and is
+ * evaluated again when read, even if nothing changed. */
+static void comp_unwatched(volt_node *n, void *ud) {
+  (void)n;
+  mctx *c = ud;
+  c->m->cunobs[c->id] = true;
+}
+
 static volt_val comp_fn(void *ud) {
   mctx *c = ud;
   model *m = c->m;
@@ -413,7 +421,11 @@ static void build(model *m) {
     d->k = rndn(m, 5);
     m->cctx[j].m = m;
     m->cctx[j].id = j;
-    m->node[MS + j] = volt_computed(m->rt, comp_fn, &m->cctx[j], NULL);
+    volt_opts o;
+    memset(&o, 0, sizeof o);
+    o.unwatched = comp_unwatched; /* peer semantics: dropped, evaluated again */
+    o.ud = &m->cctx[j];
+    m->node[MS + j] = volt_computed(m->rt, comp_fn, &m->cctx[j], &o);
     ck_assert_ptr_nonnull(m->node[MS + j]);
   }
   for (int j = 0; j < MC; j++) m->cur[MS + j] = -1;

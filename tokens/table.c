@@ -9,7 +9,6 @@
  */
 #include <stdlib.h>
 
-#include "runtime/inbox.h"
 #include "tokens/tokens.h"
 
 /* A composite ack: its children, and a cursor used while it fans out (no
@@ -50,9 +49,6 @@ void volt__defer_free(volt__core *c, volt__deferred *d, void *base, size_t size)
 
 struct volt__tokens *volt__tokens_get(volt__core *c) {
   if (c->tokens) return c->tokens;
-  /* The inbox must exist before any ack or event can reach another thread.
-   * A loop runtime opened it at volt_rt_new; a loop-less one opens it here. */
-  if (volt__inbox_open((volt_rt *)(void *)c) != 0) return NULL;
   struct volt__tokens *tb = volt__alloc(c, sizeof *tb);
   if (!tb) return NULL;
   memset(tb, 0, sizeof *tb);
@@ -254,12 +250,30 @@ int volt__ack_apply(volt__core *c, volt_ack ack, bool ok, int code, const char *
   return VOLT_ESTALE;
 }
 
+/* An ack posted from another thread, applied on the loop thread (a stale
+ * one is dropped then). */
+static void apply_posted(volt__core *c, volt__msg *m) {
+  volt_ack ack = {(volt_rt *)(void *)c, m->id, m->gen};
+  (void)volt__ack_apply(c, ack, m->flag, m->code, m->text);
+}
+
 static int ack_any(volt_ack ack, bool ok, int code, const char *msg) {
   if (ack.id == 0) return VOLT_EINVAL;
   if (!ack.rt) return VOLT_ESTALE;
   volt__core *c = VOLT__CORE(ack.rt);
-  if (!volt__on_loop(c)) return volt__inbox_push_ack(ack.rt, ack, ok, code, msg);
-  if (c->computing) return VOLT_EPERM;
+  if (!volt__on_loop(c)) {
+    if (!c->post) return VOLT_ECLOSING;
+    volt__msg m;
+    memset(&m, 0, sizeof m);
+    m.apply = apply_posted;
+    m.id = ack.id;
+    m.gen = ack.gen;
+    m.code = code;
+    m.flag = ok;
+    m.text = (char *)(uintptr_t)msg;
+    return c->post(c, &m);
+  }
+  if (c->cx.computing) return VOLT_EPERM;
   int r = volt__ack_apply(c, ack, ok, code, msg);
   if (r == 0) {
     int f = volt__maybe_flush(c);

@@ -1,6 +1,6 @@
 /* tokens/token.c - the token state machine (DESIGN.md §6).
  *
- * A token is a node of kind VOLT__K_TOKEN, a listener (VOLT__F_LISTENER)
+ * A token is a node of the token kind, a listener (VOLT__F_LISTENER)
  * subscribed to its source with one edge. Its state lives in a volt__token
  * record in the node's extension (ext->data); its value (volt__value(n)) is its
  * status as a VOLT_INT, so volt_get and watchers see the status.
@@ -13,7 +13,7 @@
  *   sees a token lagging behind the source it also reads (glitch-free).
  *
  * Every transition that changes anything readable (status, ack, error,
- * stamp) calls volt__propagate on the token; nothing else does (a dropped
+ * stamp) marks the token DIRTY and propagates; nothing else does (a dropped
  * event or a refused ack notifies nobody). Transitions never flush by
  * themselves: the public entry points call volt__maybe_flush once.
  */
@@ -42,10 +42,19 @@ typedef struct volt__token {
   void *hook_ud;
 } volt__token;
 
-static void token_run(volt_node *n);
-static void token_dispose(volt_node *n);
+static void token_run(volt__core *c, volt_node *n);
+static void token_dispose(volt__core *c, volt_node *n);
 
-static const volt__kind_ops token_ops = {"token", token_run, token_dispose};
+/* The value (the status) was set when the transition happened: settling it
+ * only says "changed". */
+static bool token_update(volt__core *c, volt_node *n) {
+  (void)c;
+  n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
+  return true;
+}
+
+const volt__kind volt__token_kind = {"token", token_update, token_run, NULL, NULL, token_dispose,
+                                     VOLT__KIND_VALUE};
 
 static volt__token *tok_data(volt__core *c, volt_node *n) {
   volt__ext *x = volt__ext_get(c, n, false);
@@ -99,7 +108,16 @@ static bool tok_on(volt__token *t, volt_val v) {
 
 static void tok_notify(volt__core *c, volt__token *t) {
   volt__set_value(t->node, volt_int(t->state));
+  t->node->flags |= VOLT__F_DIRTY;
   volt__propagate(c, t->node);
+}
+
+/* The source's current value, brought up to date, without flushing. */
+static volt_val peek_src(volt__core *c, volt_node *src) {
+  c->depth++;
+  volt__refresh(c, src);
+  c->depth--;
+  return (src->flags & VOLT__F_HAS_VALUE) ? volt__value(src) : volt_nil();
 }
 
 /* The source is still alive (disposing a node drops its subscriber edges). */
@@ -112,7 +130,7 @@ static bool src_alive(volt__core *c, volt__token *t) {
 /* The source can be peeked now (alive, and not a computed being evaluated
  * further up the C stack, which would read as a cycle). */
 static bool src_readable(volt__core *c, volt__token *t) {
-  return src_alive(c, t) && !(t->src->flags & VOLT__F_RUNNING);
+  return src_alive(c, t) && !(t->src->flags & (VOLT__F_RUNNING | VOLT__F_CHECKING));
 }
 
 /* Mints a new ack with `stamp` (already owned by the token). Superseding a
@@ -153,7 +171,7 @@ static void tok_fire(volt__core *c, volt__token *t, volt_val v) {
 static void tok_pull(volt__core *c, volt__token *t) {
   if (t->src_event || t->pulling || !src_readable(c, t)) return;
   t->pulling = true;
-  volt_val v = volt_peek(t->src);
+  volt_val v = peek_src(c, t->src);
   t->pulling = false;
   if (fp_eq(t->last, v)) return;
   fp_drop(c, &t->last);
@@ -162,15 +180,13 @@ static void tok_pull(volt__core *c, volt__token *t) {
 }
 
 /* Kind op: the flush reached the token (its source may have changed). */
-static void token_run(volt_node *n) {
-  volt__core *c = VOLT__CORE(volt__rt_of(n));
+static void token_run(volt__core *c, volt_node *n) {
   n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
   volt__token *t = tok_data(c, n);
   if (t) tok_pull(c, t);
 }
 
-static void token_dispose(volt_node *n) {
-  volt__core *c = VOLT__CORE(volt__rt_of(n));
+static void token_dispose(volt__core *c, volt_node *n) {
   volt__ext *x = volt__ext_get(c, n, false);
   volt__token *t = x ? x->data : NULL;
   if (!t) return;
@@ -220,7 +236,7 @@ int volt__token_apply(volt__core *c, void *tok, volt_ack ack, bool ok, int code,
       }
     } else if (t->state == VOLT_IDLE && src_readable(c, t)) {
       t->pulling = true;
-      volt_val v = volt_peek(t->src);
+      volt_val v = peek_src(c, t->src);
       t->pulling = false;
       if (!fp_eq(t->last, v)) {
         fp_drop(c, &t->last);
@@ -238,16 +254,12 @@ int volt__token_apply(volt__core *c, void *tok, volt_ack ack, bool ok, int code,
 /* Loop thread. See volt/token.h. */
 volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
                       const volt_token_opts *opts) {
-  if (!rt || !source || volt__rt_of(source) != rt) return NULL;
+  if (!rt || !source) return NULL;
   volt__core *c = VOLT__CORE(rt);
-  if (!volt__on_loop(c) || c->closing) return NULL;
+  if (!volt__on_loop(c) || c->closing || volt__live(source) != c) return NULL;
   if (flags & ~(VOLT_TOKEN_CYCLIC | VOLT_TOKEN_STAMPED | VOLT_TOKEN_REARM)) return NULL;
-  unsigned sk = VOLT__KIND(source);
-  if (sk == VOLT__K_FREE || sk == VOLT__K_EFFECT || sk == VOLT__K_SCOPE || sk == VOLT__K_WATCHER ||
-      (source->flags & VOLT__F_DISPOSED))
-    return NULL; /* no value to follow */
+  if (!(source->kind->traits & VOLT__KIND_VALUE)) return NULL; /* no value to follow */
   if (!volt__tokens_get(c)) return NULL;
-  c->ops[VOLT__K_TOKEN] = &token_ops;
 
   volt_opts o;
   memset(&o, 0, sizeof o);
@@ -256,9 +268,8 @@ volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
     o.release = opts->release;
     o.ud = opts->ud;
   }
-  volt_node *n = volt__node_new(c, VOLT__K_TOKEN, &o);
+  volt_node *n = volt__node_new(c, &volt__token_kind, VOLT__F_LISTENER | VOLT__F_HAS_VALUE, &o);
   if (!n) return NULL;
-  n->flags |= VOLT__F_LISTENER;
   volt__set_value(n, volt_int(VOLT_IDLE));
   volt__ext *x = volt__ext_get(c, n, true);
   volt__token *t = x ? volt__alloc(c, sizeof *t) : NULL;
@@ -267,7 +278,7 @@ volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
   t->node = n;
   t->src = source;
   t->flags = (uint8_t)flags;
-  t->src_event = VOLT__KIND(source) == VOLT__K_EVENT;
+  t->src_event = (source->kind->traits & VOLT__KIND_EVENT) != 0;
   if (opts) {
     t->on = opts->on;
     t->copy = opts->copy;
@@ -284,7 +295,7 @@ volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
     /* A state source that is already on mints at once (no subscribers yet:
      * nothing to notify). An event has no "current occurrence". */
     t->pulling = true;
-    volt_val v = volt_peek(source);
+    volt_val v = peek_src(c, source);
     t->pulling = false;
     t->last = fp_make(c, v);
     if (tok_on(t, v)) {
@@ -304,12 +315,12 @@ static volt__token *tok_get(volt_node *n, int *err) {
     *err = VOLT_EINVAL;
     return NULL;
   }
-  volt__core *c = VOLT__CORE(volt__rt_of(n));
+  volt__core *c = volt__core_of(n);
   if (!volt__on_loop(c)) {
     *err = VOLT_ETHREAD;
     return NULL;
   }
-  if (VOLT__KIND(n) != VOLT__K_TOKEN || (n->flags & VOLT__F_DISPOSED)) {
+  if (volt__live(n) != c || n->kind != &volt__token_kind) {
     *err = VOLT_EINVAL;
     return NULL;
   }
@@ -319,18 +330,17 @@ static volt__token *tok_get(volt_node *n, int *err) {
     return NULL;
   }
   tok_pull(c, t);
-  if (c->frame) volt__track(c, n);
+  volt__track(c, n);
   return t;
 }
 
 bool volt__is_token(volt_node *n) {
-  return n && VOLT__KIND(n) == VOLT__K_TOKEN && !(n->flags & VOLT__F_DISPOSED) &&
-         tok_data(VOLT__CORE(volt__rt_of(n)), n) != NULL;
+  return volt__live(n) && n->kind == &volt__token_kind && tok_data(volt__core_of(n), n) != NULL;
 }
 
 int volt__token_observe(volt_node *tok, volt__token_hook fn, void *ud) {
   if (!volt__is_token(tok)) return VOLT_EINVAL;
-  volt__token *t = tok_data(VOLT__CORE(volt__rt_of(tok)), tok);
+  volt__token *t = tok_data(volt__core_of(tok), tok);
   t->hook = fn;
   t->hook_ud = ud;
   return 0;
@@ -348,7 +358,7 @@ volt_ack volt_token_ack(volt_node *tok) {
   int err = 0;
   volt__token *t = tok_get(tok, &err);
   if (!t || t->state != VOLT_PENDING) return VOLT_ACK_NONE;
-  return tok_ack(VOLT__CORE(volt__rt_of(tok)), t);
+  return tok_ack(volt__core_of(tok), t);
 }
 
 /* Loop thread. See volt/token.h. */

@@ -1,7 +1,8 @@
-/* tokens/tokens.h - tokens' internals shared with runtime/ (events, inbox)
- * and with the async-work layer (actions, volt_dispatch).
+/* tokens/tokens.h - what the files of tokens/ share, and what the layer
+ * above (actions, volt_dispatch) may use.
  *
- * No <uv.h> here (core.h brings in the public header only).
+ * No <uv.h> here, and no header of runtime/: acks and emits from other
+ * threads go through core->post, which the runtime installs.
  *
  * The handle table (core->tokens) names loop-side objects by (id, gen) so
  * that values crossing threads or outliving an object never dangle: acks name
@@ -11,6 +12,8 @@
  */
 #ifndef VOLT_TOKENS_TOKENS_H
 #define VOLT_TOKENS_TOKENS_H
+
+#include <volt/token.h>
 
 #include "signals/core.h"
 
@@ -47,8 +50,10 @@ struct volt__tokens {
   volt__deferred *deferred;
 };
 
-/* Loop thread. Creates the table on first use (and registers the token and
- * event kind ops). NULL on allocation failure. */
+extern const volt__kind volt__token_kind;
+extern const volt__kind volt__event_kind;
+
+/* Loop thread. Creates the table on first use. NULL on allocation failure. */
 struct volt__tokens *volt__tokens_get(volt__core *c);
 /* Frees `base` (size bytes) when the table is freed, not now. d lives in
  * the block itself. */
@@ -95,12 +100,12 @@ int volt__token_observe(volt_node *tok, volt__token_hook fn, void *ud);
 /* Loop thread. true if n is a live token. */
 bool volt__is_token(volt_node *n);
 
-/* ---- events (runtime/event.c) ------------------------------------------------ */
+/* ---- events (event.c) -------------------------------------------------------- */
 
 /* The part of an event that other threads may read (immutable after
  * creation; reachable from the node's u.f.ud). */
 typedef struct volt__event {
-  volt_rt *rt;      /* set once: volt_emit_async reads it from any thread */
+  volt__core *c;    /* set once: volt_emit_async reads it from any thread */
   uint32_t id, gen; /* the event's handle */
   void (*release)(volt_val v, void *ud);
   void *release_ud;
@@ -110,10 +115,5 @@ typedef struct volt__event {
  * volt_emit for every token subscriber, before the event's own propagation.
  * Does not flush. */
 void volt__token_occurrence(volt__core *c, volt_node *tok, volt_val payload);
-
-/* Loop thread: apply a queued emit (the event named by id/gen, or release the
- * payload with `release` when the event is gone). Does not flush. */
-void volt__event_apply(volt__core *c, uint32_t id, uint32_t gen, volt_val payload,
-                       void (*release)(volt_val v, void *ud), void *release_ud);
 
 #endif /* VOLT_TOKENS_TOKENS_H */

@@ -1,4 +1,5 @@
-/* volt/token.h - tokens, acks and event sources (included by <volt/volt.h>).
+/* volt/token.h - tokens, acks and events (included by <volt/volt.h>;
+ * compiles on its own, without libuv).
  *
  * A token follows one asynchronous operation: a source fires, the token goes
  * PENDING with a fresh ack; whoever does the work acks it ok (back to IDLE)
@@ -7,6 +8,8 @@
  */
 #ifndef VOLT_TOKEN_H
 #define VOLT_TOKEN_H
+
+#include "graph.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -126,7 +129,7 @@ VOLT_EXTERN int volt_ack_fail(volt_ack ack, int code, const char *msg);
 VOLT_EXTERN volt_ack volt_ack_join(volt_rt *rt, const volt_ack *acks, size_t n);
 
 /* ------------------------------------------------------------------------
- * Events (runtime/)
+ * Events (tokens/)
  * ------------------------------------------------------------------------ */
 
 /* Loop thread. A discrete stream of occurrences. Reading it (volt_get)

@@ -1,7 +1,7 @@
-/* runtime/event.c - discrete event streams (DESIGN.md §7): volt_event,
- * volt_emit, volt_emit_async.
+/* tokens/event.c - the event kind: discrete streams (volt_event, volt_emit,
+ * volt_emit_async).
  *
- * An event is a node of kind VOLT__K_EVENT with VOLT__F_ALWAYS. Its value is
+ * An event is a source where every occurrence counts. Its value is
  * the latest payload. volt_emit stores the payload, hands the occurrence to
  * every token subscribed to the event (synchronously: two emits in one batch
  * are two occurrences for a token), then propagates like a signal write
@@ -14,8 +14,6 @@
  */
 #include <stdlib.h>
 
-#include "runtime/inbox.h"
-#include "runtime/rt.h"
 #include "tokens/tokens.h"
 
 typedef struct event_rec {
@@ -24,15 +22,23 @@ typedef struct event_rec {
   volt__deferred dz;
 } event_rec;
 
-static void event_dispose(volt_node *n);
+/* An event node's u.f.fn: tells events apart from any thread without
+ * reading the flags (written once, at creation). */
+static void event_mark(void *ud) { (void)ud; }
 
-/* An event node's u.f.fn: tells events apart without reading the flags. */
-static const char event_mark;
+/* Every occurrence is a change. */
+static bool event_update(volt__core *c, volt_node *n) {
+  (void)c;
+  n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
+  return true;
+}
 
-static const volt__kind_ops event_ops = {"event", NULL, event_dispose};
+static void event_dispose(volt__core *c, volt_node *n);
 
-static void event_dispose(volt_node *n) {
-  volt__core *c = VOLT__CORE(volt__rt_of(n));
+const volt__kind volt__event_kind = {"event", event_update, NULL, NULL, NULL, event_dispose,
+                                     VOLT__KIND_VALUE | VOLT__KIND_EVENT};
+
+static void event_dispose(volt__core *c, volt_node *n) {
   volt__ext *x = volt__ext_get(c, n, false);
   event_rec *e = x ? x->data : NULL;
   if (!e) return;
@@ -42,7 +48,7 @@ static void event_dispose(volt_node *n) {
    * gets VOLT_ECLOSING, but may read the record first), so the record stays
    * until the runtime's memory goes. Otherwise the user promised not to
    * emit to a disposed event. */
-  if (atomic_load(&((volt_rt *)(void *)c)->close_begun))
+  if (c->closing)
     volt__defer_free(c, &e->dz, e, sizeof *e);
   else
     volt__free(c, e, sizeof *e);
@@ -54,29 +60,28 @@ volt_node *volt_event_opts(volt_rt *rt, const volt_opts *opts) {
   volt__core *c = VOLT__CORE(rt);
   if (!volt__on_loop(c) || c->closing) return NULL;
   if (!volt__tokens_get(c)) return NULL;
-  c->ops[VOLT__K_EVENT] = &event_ops;
   volt_opts o;
   memset(&o, 0, sizeof o);
   if (opts) {
     o = *opts;
     o.equals = NULL; /* every occurrence counts */
   }
-  volt_node *n = volt__node_new(c, VOLT__K_EVENT, &o);
+  /* value: the latest payload (NIL before the first) */
+  volt_node *n = volt__node_new(c, &volt__event_kind, VOLT__F_HAS_VALUE, &o);
   if (!n) return NULL;
-  n->flags |= VOLT__F_ALWAYS | VOLT__F_HAS_VALUE; /* value: the latest payload (NIL) */
   volt__ext *x = volt__ext_get(c, n, true);
   event_rec *e = x ? volt__alloc(c, sizeof *e) : NULL;
   if (!e) goto fail;
   memset(e, 0, sizeof *e);
   e->node = n;
-  e->pub.rt = rt;
+  e->pub.c = c;
   e->pub.release = o.release;
   e->pub.release_ud = o.ud;
   x->data = e;
   e->pub.id = volt__slot_new(c, VOLT__SLOT_EVENT, e);
   if (!e->pub.id) goto fail;
   e->pub.gen = c->tokens->slots[e->pub.id].gen;
-  n->u.f.fn.any = (void *)&event_mark;
+  n->u.f.fn.run = event_mark;
   n->u.f.ud = &e->pub;
   return n;
 fail:
@@ -90,7 +95,7 @@ volt_node *volt_event(volt_rt *rt) { return volt_event_opts(rt, NULL); }
 /* Stores the payload (owned by the event from now on), delivers the
  * occurrence to token subscribers, propagates. No flush. */
 static void emit_now(volt__core *c, volt_node *ev, volt_val payload) {
-  volt_val old = volt__value(ev);
+  volt_val old = volt__stored(ev);
   payload.flags = 0;
   volt__set_value(ev, volt__val_own(c, payload));
   if (!(old.tag == VOLT_PTR && payload.tag == VOLT_PTR && old.u.p == payload.u.p))
@@ -103,26 +108,41 @@ static void emit_now(volt__core *c, volt_node *ev, volt_val payload) {
     volt__edge *e = VOLT__E(c, i);
     uint32_t next = e->next_sub;
     volt_node *s = e->sub;
-    if (VOLT__KIND(s) == VOLT__K_TOKEN && !(s->flags & VOLT__F_DISPOSED))
+    if (s->kind == &volt__token_kind && !(s->flags & VOLT__F_DISPOSED))
       volt__token_occurrence(c, s, volt__value(ev));
     i = next;
   }
+  ev->flags |= VOLT__F_DIRTY;
   volt__propagate(c, ev);
 }
 
 /* Loop thread. See volt/token.h. */
 int volt_emit(volt_node *ev, volt_val payload) {
   if (!ev) return VOLT_EINVAL;
-  volt__core *c = VOLT__CORE(volt__rt_of(ev));
+  volt__core *c = volt__core_of(ev);
   if (!volt__on_loop(c)) return VOLT_ETHREAD;
-  if (VOLT__KIND(ev) != VOLT__K_EVENT || (ev->flags & VOLT__F_DISPOSED)) return VOLT_EINVAL;
-  if (c->computing || c->closing) {
+  if (volt__live(ev) != c || ev->kind != &volt__event_kind) return VOLT_EINVAL;
+  if (c->cx.computing || c->closing) {
     payload.flags = 0;
     volt__release_now(c, ev, payload);
-    return c->computing ? VOLT_EPERM : VOLT_ECLOSING;
+    return c->cx.computing ? VOLT_EPERM : VOLT_ECLOSING;
   }
   emit_now(c, ev, payload);
   return volt__maybe_flush(c);
+}
+
+/* An occurrence posted from another thread, applied on the loop thread. */
+static void apply_posted(volt__core *c, volt__msg *m) {
+  event_rec *e = volt__slot_get(c, m->id, m->gen, VOLT__SLOT_EVENT);
+  if (!e || c->closing || (e->node->flags & VOLT__F_DISPOSED)) {
+    if (m->val.tag == VOLT_PTR && m->release) m->release(m->val, m->release_ud);
+    return;
+  }
+  emit_now(c, e->node, m->val); /* an ERR message is copied from the queue's */
+}
+
+static void drop_posted(volt__msg *m) {
+  if (m->val.tag == VOLT_PTR && m->release) m->release(m->val, m->release_ud);
 }
 
 /* Any thread. See volt/token.h. */
@@ -130,22 +150,22 @@ int volt_emit_async(volt_node *ev, volt_val payload) {
   if (!ev) return VOLT_EINVAL;
   /* Only fields written once, when the event was made, are read here: the
    * loop thread keeps writing the flags word. */
-  if (ev->u.f.fn.any != &event_mark) return VOLT_EINVAL;
+  if (ev->u.f.fn.run != event_mark) return VOLT_EINVAL;
   const volt__event *e = ev->u.f.ud;
   if (!e) return VOLT_EINVAL;
-  volt_rt *rt = e->rt;
-  volt__core *c = VOLT__CORE(rt);
-  if (atomic_load(&rt->close_begun)) return VOLT_ECLOSING;
+  volt__core *c = e->c;
   if (volt__on_loop(c) && (ev->flags & VOLT__F_DISPOSED)) return VOLT_EINVAL;
-  return volt__inbox_push_emit(rt, e->id, e->gen, payload, e->release, e->release_ud);
-}
-
-void volt__event_apply(volt__core *c, uint32_t id, uint32_t gen, volt_val payload,
-                       void (*release)(volt_val v, void *ud), void *release_ud) {
-  event_rec *e = volt__slot_get(c, id, gen, VOLT__SLOT_EVENT);
-  if (!e || c->closing || (e->node->flags & VOLT__F_DISPOSED)) {
-    if (payload.tag == VOLT_PTR && release) release(payload, release_ud);
-    return;
-  }
-  emit_now(c, e->node, payload);
+  if (!c->post) return VOLT_ECLOSING;
+  volt__msg m;
+  memset(&m, 0, sizeof m);
+  m.apply = apply_posted;
+  m.drop = drop_posted;
+  m.id = e->id;
+  m.gen = e->gen;
+  payload.flags = 0;
+  m.val = payload;
+  if (payload.tag == VOLT_ERR && payload.u.msg) m.text = (char *)(uintptr_t)payload.u.msg;
+  m.release = e->release;
+  m.release_ud = e->release_ud;
+  return c->post(c, &m);
 }

@@ -1,0 +1,309 @@
+/* signals/propagate.c - the propagation core: edges, marking, checking.
+ *
+ * The algorithm (that of alien-signals): a write marks what depends on it,
+ * PENDING all the way down, and queues the listeners it reaches; a read or
+ * a queued listener pulls: it walks its dependencies, brings the DIRTY ones
+ * up to date from the bottom up (each kind's update op), and recomputes
+ * only when one really changed. Both walks use an explicit stack; nothing
+ * here recurses per level of the graph.
+ *
+ * The core never asks what kind a node is. What it knows of a node:
+ *  - LISTENER: reached by a mark, it is queued (its run op decides later);
+ *    otherwise the mark goes on to its subscribers;
+ *  - the update op brings a DIRTY node up to date and says if it changed;
+ *  - the unwatched op hears that the last subscriber left.
+ *
+ * Re-entry (user code runs inside update ops, hooks and cleanups, and may
+ * write, dispose or create anything):
+ *  - nothing a walk stands on is reused before the outermost call ends
+ *    (memory.c's limbo), so a walk that resumes on a stale edge reads what
+ *    it had and moves on; disposed nodes are skipped;
+ *  - loops that unlink re-read the list head each time, never a saved next;
+ *  - a mark made while a check walk was under way (the epoch moved) makes
+ *    the walk recompute the nodes on its path rather than clear them.
+ */
+#include "signals/internal.h"
+
+#define E(i) VOLT__E(c, i)
+
+/* ---- edges ------------------------------------------------------------------- */
+
+static void first_sub(volt__core *c, volt_node *dep) {
+  if (dep->kind->watched) dep->kind->watched(c, dep);
+  if (dep->flags & VOLT__F_HOOKS) {
+    volt__ext *x = volt__ext_of(c, dep);
+    if (x->watched) volt__call_hook(c, dep, x->watched, x->opts_ud);
+  }
+}
+
+static void last_sub(volt__core *c, volt_node *dep) {
+  if (dep->flags & VOLT__F_DISPOSED) return;
+  if (dep->kind->unwatched) dep->kind->unwatched(c, dep);
+  if (dep->flags & VOLT__F_HOOKS) {
+    volt__ext *x = volt__ext_of(c, dep);
+    if (x->unwatched) volt__call_hook(c, dep, x->unwatched, x->opts_ud);
+  }
+}
+
+/* Has the running node `sub` read edge e in this run (e is at or before
+ * its cursor)? */
+static bool read_in_run(volt__core *c, volt_node *sub, uint32_t e) {
+  if (!sub->deps_tail) return false;
+  for (uint32_t x = sub->deps; x; x = E(x)->next_dep) {
+    if (x == e) return true;
+    if (x == sub->deps_tail) return false;
+  }
+  return false;
+}
+
+int volt__link(volt__core *c, volt_node *dep, volt_node *sub) {
+  uint32_t prev = sub->deps_tail;
+  if (prev && E(prev)->dep == dep) return 0; /* read again */
+  uint32_t next = prev ? E(prev)->next_dep : sub->deps;
+  if (next && E(next)->dep == dep) { /* as in the previous run */
+    sub->deps_tail = next;
+    return 0;
+  }
+  uint32_t st = dep->subs_tail; /* read earlier in this run? */
+  if (st && E(st)->sub == sub && (sub->flags & VOLT__F_RUNNING) && read_in_run(c, sub, st))
+    return 0;
+  uint32_t e = volt__edge_alloc(c);
+  if (!e) return VOLT_ENOMEM;
+  volt__edge *ed = E(e);
+  ed->dep = dep;
+  ed->sub = sub;
+  /* In sub's list: after the cursor, before what the last run read next. */
+  ed->prev_dep = prev;
+  ed->next_dep = next;
+  if (prev) E(prev)->next_dep = e; else sub->deps = e;
+  if (next) E(next)->prev_dep = e;
+  sub->deps_tail = e;
+  /* In dep's list: last. */
+  ed->prev_sub = dep->subs_tail;
+  ed->next_sub = 0;
+  if (dep->subs_tail) E(dep->subs_tail)->next_sub = e; else dep->subs = e;
+  dep->subs_tail = e;
+  if (!ed->prev_sub) first_sub(c, dep);
+  return 0;
+}
+
+void volt__track(volt__core *c, volt_node *n) {
+  volt_node *t = c->cx.tracker;
+  if (!t || t == n || ((t->flags | n->flags) & VOLT__F_DISPOSED)) return;
+  if (volt__link(c, n, t)) t->flags |= VOLT__F_LOST;
+}
+
+static void unlink_edge(volt__core *c, uint32_t e) {
+  volt__edge *ed = E(e);
+  volt_node *dep = ed->dep, *sub = ed->sub;
+  if (ed->prev_dep) E(ed->prev_dep)->next_dep = ed->next_dep; else sub->deps = ed->next_dep;
+  if (ed->next_dep) E(ed->next_dep)->prev_dep = ed->prev_dep;
+  if (sub->deps_tail == e) sub->deps_tail = ed->prev_dep;
+  if (ed->prev_sub) E(ed->prev_sub)->next_sub = ed->next_sub; else dep->subs = ed->next_sub;
+  if (ed->next_sub) E(ed->next_sub)->prev_sub = ed->prev_sub; else dep->subs_tail = ed->prev_sub;
+  volt__edge_retire(c, e);
+  if (!dep->subs) last_sub(c, dep);
+}
+
+void volt__orphan(volt__core *c, volt_node *n) {
+  (void)VOLT__PUSH(c, c->orphans, n); /* out of memory: it stays linked, still correct */
+}
+
+/* Computeds that lost their last subscriber drop their own dependencies,
+ * which may orphan more: a worklist, not recursion. Each is left DIRTY: it
+ * is evaluated again when read or observed again. */
+static void drop_orphans(volt__core *c) {
+  if (c->dropping) return;
+  c->dropping = true;
+  while (c->orphans.len) {
+    volt_node *n = c->orphans.at[--c->orphans.len];
+    if (n->subs || (n->flags & (VOLT__F_DISPOSED | VOLT__F_RUNNING)) || !n->deps) continue;
+    uint32_t e;
+    while ((e = n->deps)) unlink_edge(c, e);
+    n->deps_tail = 0;
+    n->flags |= VOLT__F_DIRTY;
+  }
+  c->dropping = false;
+}
+
+void volt__trim(volt__core *c, volt_node *n) {
+  uint32_t e;
+  while ((e = n->deps_tail ? E(n->deps_tail)->next_dep : n->deps)) unlink_edge(c, e);
+  drop_orphans(c);
+}
+
+void volt__unlink_deps(volt__core *c, volt_node *sub) {
+  uint32_t e;
+  while ((e = sub->deps)) unlink_edge(c, e);
+  sub->deps_tail = 0;
+  drop_orphans(c);
+}
+
+void volt__unlink_subs(volt__core *c, volt_node *n) {
+  uint32_t e;
+  while ((e = n->subs)) unlink_edge(c, e);
+  drop_orphans(c);
+}
+
+/* ---- push: marking -------------------------------------------------------------- */
+
+void volt__propagate(volt__core *c, volt_node *n) {
+  c->epoch++;
+  uint32_t base = c->stack.len;
+  uint32_t e = n->subs;
+  for (;;) {
+    if (!e) {
+      if (c->stack.len == base) break;
+      e = c->stack.at[--c->stack.len];
+      continue;
+    }
+    volt__edge *ed = E(e);
+    volt_node *sub = ed->sub;
+    uint32_t next = ed->next_sub, f = sub->flags;
+    bool reached = false;
+    if (!(f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED))) {
+      sub->flags = f | VOLT__F_PENDING;
+      reached = true;
+    } else if ((f & (VOLT__F_RUNNING | VOLT__F_DIRTY | VOLT__F_DISPOSED)) == VOLT__F_RUNNING &&
+               read_in_run(c, sub, e)) {
+      sub->flags = f | VOLT__F_DIRTY; /* it read a value now stale: again */
+      reached = true;
+    }
+    if (reached) {
+      if (f & VOLT__F_LISTENER) {
+        volt__enqueue(c, sub);
+      } else if (sub->subs) {
+        if (next && VOLT__PUSH(c, c->stack, next)) {
+          c->resync = true; /* lost the way: everything is checked again */
+          volt__report(c, VOLT_ENOMEM, "out of memory while propagating");
+        }
+        e = sub->subs;
+        continue;
+      }
+    }
+    e = next;
+  }
+  c->stack.len = base;
+}
+
+/* n changed: its subscribers that might have changed now have. */
+static void shallow_propagate(volt__core *c, volt_node *n) {
+  for (uint32_t e = n->subs; e; e = E(e)->next_sub) {
+    volt_node *sub = E(e)->sub;
+    uint32_t f = sub->flags;
+    if ((f & (VOLT__F_PENDING | VOLT__F_DIRTY)) == VOLT__F_PENDING) sub->flags = f | VOLT__F_DIRTY;
+  }
+}
+
+/* ---- pull: checking ---------------------------------------------------------------- */
+
+/* Brings a DIRTY node up to date; true (and its subscribers told) when it
+ * changed. */
+static bool settle(volt__core *c, volt_node *n) {
+  if (n->flags & VOLT__F_DISPOSED) return false;
+  if (!n->kind->update) {
+    n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
+    return false;
+  }
+  bool changed = n->kind->update(c, n);
+  if (changed) shallow_propagate(c, n);
+  return changed;
+}
+
+/* n is PENDING: is one of its direct dependencies really changed? Walks
+ * down through PENDING dependencies, settles DIRTY ones bottom-up, and
+ * clears the marks of what turns out unchanged. The stack holds the edge
+ * each level was entered by (the way back up). */
+bool volt__check_dirty(volt__core *c, volt_node *n) {
+  uint32_t base = c->stack.len, epoch = c->epoch;
+  volt_node *cur = n;
+  uint32_t e = n->deps;
+  bool dirty = false;
+  n->flags |= VOLT__F_CHECKING;
+  for (;;) {
+    while (e) {
+      volt_node *dep = E(e)->dep;
+      uint32_t df = dep->flags;
+      if (df & (VOLT__F_DISPOSED | VOLT__F_RUNNING | VOLT__F_CHECKING)) {
+        /* a stale edge, or a node further up the C stack: skip */
+      } else if (df & VOLT__F_DIRTY) {
+        if (settle(c, dep)) {
+          dirty = true;
+          break;
+        }
+        if (c->aborting) goto bail;
+      } else if ((df & VOLT__F_PENDING) && dep->deps) {
+        if (VOLT__PUSH(c, c->stack, e)) goto bail; /* cannot walk: recompute */
+        dep->flags |= VOLT__F_CHECKING;
+        cur = dep;
+        e = dep->deps;
+        continue;
+      } else if (df & VOLT__F_PENDING) {
+        dep->flags = df & ~VOLT__F_PENDING;
+      }
+      e = E(e)->next_dep;
+    }
+    if (cur->flags & VOLT__F_DIRTY) dirty = true;
+    for (;;) { /* way up */
+      if (c->epoch != epoch) dirty = true; /* written under us: recompute */
+      cur->flags &= ~VOLT__F_CHECKING;
+      if (c->stack.len == base) return dirty;
+      uint32_t up = c->stack.at[--c->stack.len];
+      if (dirty) {
+        dirty = settle(c, cur);
+        if (c->aborting) goto bail;
+      } else {
+        cur->flags &= ~VOLT__F_PENDING;
+      }
+      cur = E(up)->sub;
+      if (dirty) continue; /* cur has a changed dependency */
+      e = E(up)->next_dep;
+      if (e) break;
+      if (cur->flags & VOLT__F_DIRTY) dirty = true;
+    }
+  }
+bail:
+  while (c->stack.len > base) E(c->stack.at[--c->stack.len])->dep->flags &= ~VOLT__F_CHECKING;
+  n->flags &= ~VOLT__F_CHECKING;
+  return true;
+}
+
+bool volt__refresh(volt__core *c, volt_node *n) {
+  uint32_t f = n->flags;
+  if (f & VOLT__F_DISPOSED) return false;
+  if ((f & VOLT__F_DIRTY) || !(f & VOLT__F_HAS_VALUE)) return settle(c, n);
+  if (f & VOLT__F_PENDING) {
+    if (volt__check_dirty(c, n)) return settle(c, n);
+    n->flags &= ~VOLT__F_PENDING;
+  }
+  return false;
+}
+
+/* ---- reads -------------------------------------------------------------------------- */
+
+static volt_val read(volt_node *n, bool tracked) {
+  if (!n) return volt_err(VOLT_EINVAL, "NULL node");
+  volt__core *c = volt__core_of(n);
+  if (!volt__on_loop(c)) return volt_err(VOLT_ETHREAD, "volt_get called off the loop thread");
+  if ((n->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE)
+    return volt_err(VOLT_EINVAL, "node disposed");
+  if (!(n->kind->traits & VOLT__KIND_VALUE)) return volt_err(VOLT_EINVAL, "node has no value");
+  if (n->flags & (VOLT__F_RUNNING | VOLT__F_CHECKING))
+    return volt_err(VOLT_ECYCLE, "cycle: a computed read itself");
+  bool had_work = volt__has_work(c);
+  c->depth++; /* nothing this read stands on is reused before it ends */
+  if (c->resync && c->depth == 1 && !c->flushing) volt__resync(c);
+  volt__refresh(c, n);
+  if (tracked) volt__track(c, n);
+  c->depth--;
+  /* What code the read ran queued (writes in cleanups, replaced values)
+   * is flushed before the value is taken: the caller sees the graph
+   * settled. Work queued before (a batch, a flush stopped at its cap)
+   * waits for its own flush. Slots stay: no drain here. */
+  if (!c->depth && !had_work && volt__has_work(c)) volt__flush_if_allowed(c);
+  if (n->flags & VOLT__F_DISPOSED) return volt_err(VOLT_EINVAL, "node disposed");
+  return (n->flags & VOLT__F_HAS_VALUE) ? volt__value(n) : volt_nil();
+}
+
+volt_val volt_get(volt_node *n) { return read(n, true); }
+volt_val volt_peek(volt_node *n) { return read(n, false); }

@@ -1,0 +1,75 @@
+/* signals/signal.c - the signal kind: a writable source.
+ *
+ * A write keeps the new value as pending and marks the graph; the value
+ * becomes current when something pulls (the update op), so a write undone
+ * within a batch notifies nobody. Ownership of a written PTR moves to the
+ * node.
+ */
+#include "signals/internal.h"
+
+/* Settles the pending value. True when it differs from the current one. */
+static bool signal_update(volt__core *c, volt_node *n) {
+  n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
+  volt_val p = n->u.pending, old = volt__stored(n);
+  n->u.pending = volt_nil();
+  if (volt__eq(c, n, old, p)) {
+    if (p.tag != VOLT_PTR || p.u.p != old.u.p) volt__release_now(c, n, p);
+    return false;
+  }
+  volt__set_value(n, p);
+  volt__release_later(c, n, old);
+  return true;
+}
+
+static void signal_dispose(volt__core *c, volt_node *n) {
+  if (!(n->flags & VOLT__F_DIRTY)) return;
+  volt_val p = n->u.pending, v = volt__stored(n);
+  n->u.pending = volt_nil();
+  if (p.tag != VOLT_PTR || v.tag != VOLT_PTR || p.u.p != v.u.p) volt__release_later(c, n, p);
+}
+
+const volt__kind volt__signal_kind = {"signal", signal_update, NULL, NULL, NULL, signal_dispose,
+                                      VOLT__KIND_VALUE};
+
+volt_node *volt_signal(volt_rt *rt, volt_val init, const volt_opts *opts) {
+  if (!rt) return NULL;
+  volt__core *c = VOLT__CORE(rt);
+  if (!volt__on_loop(c)) return NULL;
+  volt_node *n = volt__node_new(c, &volt__signal_kind, VOLT__F_HAS_VALUE, opts);
+  if (!n) {
+    if (init.tag == VOLT_PTR && opts && opts->release) opts->release(init, opts->ud);
+    return NULL;
+  }
+  volt__set_value(n, volt__val_own(c, init));
+  return n;
+}
+
+int volt_set(volt_node *n, volt_val v) {
+  if (!n) return VOLT_EINVAL;
+  volt__core *c = volt__core_of(n);
+  if (!volt__on_loop(c)) return VOLT_ETHREAD;
+  if ((n->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE || n->kind != &volt__signal_kind)
+    return VOLT_EINVAL;
+  if (c->cx.computing) {
+    if (v.tag == VOLT_PTR) volt__release_now(c, n, v);
+    return VOLT_EPERM;
+  }
+  v.flags = 0;
+  volt_val cur = volt__stored(n);
+  volt_val latest = (n->flags & VOLT__F_DIRTY) ? n->u.pending : cur;
+  if (volt__eq(c, n, latest, v)) {
+    if (v.tag == VOLT_PTR && v.u.p != latest.u.p) volt__release_now(c, n, v);
+    return 0;
+  }
+  if (n->flags & VOLT__F_DIRTY) {
+    volt_val old = n->u.pending; /* written in this batch, never current */
+    if (old.tag != VOLT_PTR || cur.tag != VOLT_PTR || old.u.p != cur.u.p) volt__release_now(c, n, old);
+  }
+  n->u.pending = volt__val_own(c, v);
+  n->flags |= VOLT__F_DIRTY;
+  if (n->subs)
+    volt__propagate(c, n);
+  else
+    signal_update(c, n); /* nobody to tell: the old value goes now */
+  return volt__maybe_flush(c);
+}

@@ -1,0 +1,77 @@
+/* signals/watcher.c - the watcher kind: an explicit subscriber told (old,
+ * now) once per flush when its target's settled value changed.
+ *
+ * A LATE listener: the flush runs it after the effects settle. It keeps
+ * the value it last reported, with its own copy of an error's message; a
+ * PTR is borrowed (a replaced value is released only when the flush ends,
+ * after the watchers ran).
+ */
+#include "signals/internal.h"
+
+static volt_node *target_of(volt__core *c, volt_node *w) {
+  return w->deps ? VOLT__E(c, w->deps)->dep : NULL;
+}
+
+static volt_val current(volt__core *c, volt_node *t) {
+  volt__refresh(c, t);
+  return (t->flags & VOLT__F_HAS_VALUE) ? volt__value(t) : volt_nil();
+}
+
+static void watcher_run(volt__core *c, volt_node *w) {
+  w->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
+  volt_node *t = target_of(c, w);
+  if (!t || (t->flags & VOLT__F_DISPOSED)) return;
+  volt_val now = current(c, t), old = volt__stored(w);
+  if (volt__eq(c, t, old, now)) return;
+  volt__set_value(w, volt__val_own(c, now));
+  volt_val shown = old;
+  shown.flags = 0;
+  volt__context saved;
+  volt__enter(c, &saved, (volt__context){NULL, NULL, false});
+  w->flags |= VOLT__F_RUNNING;
+  w->u.f.fn.watch(t, shown, now, w->u.f.ud);
+  w->flags &= ~VOLT__F_RUNNING;
+  volt__leave(c, &saved);
+  volt__val_drop(c, old);
+  c->effect_runs++;
+}
+
+static void watcher_dispose(volt__core *c, volt_node *w) {
+  volt__val_drop(c, volt__stored(w));
+  volt__set_value(w, volt_nil());
+}
+
+const volt__kind volt__watcher_kind = {"watcher", NULL, watcher_run, NULL, NULL, watcher_dispose,
+                                       VOLT__KIND_LATE};
+
+volt_watcher *volt_watch(volt_node *n, volt_watch_fn cb, void *ud) {
+  volt__core *c = volt__live(n);
+  if (!c || !cb || !(n->kind->traits & VOLT__KIND_VALUE)) return NULL;
+  volt_node *w = volt__node_new(c, &volt__watcher_kind, VOLT__F_LISTENER, NULL);
+  if (!w) return NULL;
+  w->u.f.fn.watch = cb;
+  w->u.f.ud = ud;
+  c->depth++;
+  int rc = volt__link(c, n, w);
+  if (rc == 0) volt__set_value(w, volt__val_own(c, current(c, n))); /* from the settled value */
+  c->depth--;
+  if (rc) {
+    volt__dispose(c, w);
+    volt__maybe_flush(c);
+    return NULL;
+  }
+  volt__maybe_flush(c);
+  return (volt_watcher *)w;
+}
+
+int volt_unwatch(volt_watcher *wh) {
+  volt_node *w = (volt_node *)wh;
+  if (!w) return VOLT_EINVAL;
+  volt__core *c = volt__core_of(w);
+  VOLT__CHECK_THREAD(c, VOLT_ETHREAD);
+  if ((w->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE || w->kind != &volt__watcher_kind)
+    return VOLT_EINVAL;
+  volt__dispose(c, w);
+  volt__maybe_flush(c);
+  return 0;
+}
