@@ -183,6 +183,7 @@ struct volt__core {
    * them: their slots are reused only when the outermost call ends. */
   volt_node *limbo_nodes; /* linked through val.p */
   uint32_t limbo_edges; /* linked through prev_dep */
+  uint32_t pinned;      /* > 0: the limbo is not freed (a read looks on) */
 
   /* thread identity: the address of a thread-local byte of the loop thread */
   const void *thread_tag;

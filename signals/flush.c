@@ -144,6 +144,8 @@ int volt__flush(volt__core *c) {
   c->flushes++;
   if (rc == VOLT_ELOOP)
     volt__report(c, VOLT_ELOOP, "effects kept re-triggering: flush stopped at the round cap");
+  if (!c->depth) volt__limbo_drain(c);
+  /* A close requested meanwhile happens now: nothing may touch c after. */
   if (c->close_pending && c->after_flush) c->after_flush(c);
   return rc;
 }
@@ -166,8 +168,12 @@ int volt__flush_if_allowed(volt__core *c) {
 
 int volt__maybe_flush(volt__core *c) {
   if (c->depth || c->flushing) return 0;
+  /* A flush, or a close waiting for one, ends the call: it drained the
+   * limbo itself, and c may be gone after it. */
+  if (!c->batch && !c->closing && (c->close_pending || (!c->deferred && volt__has_work(c))))
+    return volt__flush_if_allowed(c);
   int rc = volt__flush_if_allowed(c);
-  if (!c->depth && !c->flushing) volt__limbo_drain(c);
+  volt__limbo_drain(c);
   return rc;
 }
 
@@ -196,7 +202,5 @@ int volt_flush(volt_rt *rt) {
   VOLT__CHECK_THREAD(c, VOLT_ETHREAD);
   if (c->depth || c->flushing || c->closing) return 0;
   if (c->before_flush) c->before_flush(c);
-  int rc = volt__flush(c);
-  if (!c->depth && !c->flushing) volt__limbo_drain(c);
-  return rc;
+  return volt__flush(c); /* c may be gone after it (a close it ran) */
 }

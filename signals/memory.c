@@ -253,6 +253,7 @@ static void edges_shrink(volt__core *c) {
 /* ---- the limbo ---------------------------------------------------------------------- */
 
 void volt__limbo_drain(volt__core *c) {
+  if (c->pinned) return;
   /* Queued nodes are still named by the queue: they wait for the next
    * drain. */
   volt_node *n = c->limbo_nodes, *wait = NULL;

@@ -300,7 +300,11 @@ static volt_val read(volt_node *n, bool tracked) {
    * is flushed before the value is taken: the caller sees the graph
    * settled. Work queued before (a batch, a flush stopped at its cap)
    * waits for its own flush. Slots stay: no drain here. */
-  if (!c->depth && !had_work && volt__has_work(c)) volt__flush_if_allowed(c);
+  if (!c->depth && !had_work && !c->close_pending && volt__has_work(c)) {
+    c->pinned++;
+    volt__flush_if_allowed(c);
+    c->pinned--;
+  }
   if (n->flags & VOLT__F_DISPOSED) return volt_err(VOLT_EINVAL, "node disposed");
   return (n->flags & VOLT__F_HAS_VALUE) ? volt__value(n) : volt_nil();
 }
