@@ -174,6 +174,7 @@ struct volt__core {
   uint32_t nslabs, slabs_cap;
   volt_node *free_nodes; /* linked through val.p */
   size_t live_nodes, free_slots;
+  uint32_t empty_slabs; /* slabs with no live or retired node */
   volt__edge *edges;
   uint32_t edges_cap, edges_used, free_edges; /* free list through next_dep */
   size_t live_edges;

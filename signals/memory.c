@@ -100,6 +100,7 @@ static int slab_new(volt__core *c) {
     c->free_nodes = &slab[i];
   }
   c->slabs[c->nslabs++] = (volt__slab){slab, raw, 0};
+  c->empty_slabs++;
   c->node_bytes += SLAB_BYTES;
   c->free_slots += VOLT__SLAB_NODES;
   return 0;
@@ -114,7 +115,7 @@ volt_node *volt__slot_alloc(volt__core *c) {
   memset(&n->u, 0, sizeof n->u);
   c->free_slots--;
   c->live_nodes++;
-  (*slab_live(n))++;
+  if ((*slab_live(n))++ == 0) c->empty_slabs--;
   return n;
 }
 
@@ -128,7 +129,7 @@ void volt__slot_retire(volt__core *c, volt_node *n) {
 
 static void slot_free(volt__core *c, volt_node *n) {
   uint32_t slot = n->flags & VOLT__SLOT_BITS;
-  (*slab_live(n))--;
+  if (--(*slab_live(n)) == 0) c->empty_slabs++;
   n->flags = slot;
   n->ext = n->deps = n->deps_tail = n->subs = n->subs_tail = n->owner = n->pos = 0;
   n->kind = NULL; /* u stays (see core.h) */
@@ -137,20 +138,21 @@ static void slot_free(volt__core *c, volt_node *n) {
   c->free_slots++;
 }
 
-/* Gives back empty slabs beyond one spare; the free list is rebuilt from
- * the slabs that stay. Linear in the slots; run only when more slots are
- * free than live (and more than two slabs' worth). */
+/* Gives back empty slabs beyond a reserve; the free list is rebuilt from
+ * the slabs that stay. */
+#define SLAB_RESERVE 16u /* empty slabs kept (1 MiB) */
+
 static void slabs_shrink(volt__core *c) {
-  uint32_t out = 0;
-  bool spare = false;
+  uint32_t out = 0, spare = 0;
   for (uint32_t i = 0; i < c->nslabs; i++) {
     volt__slab s = c->slabs[i];
-    if (((uint32_t *)(void *)s.nodes)[-4] == 0 && spare) {
+    if (((uint32_t *)(void *)s.nodes)[-4] == 0 && spare >= SLAB_RESERVE) {
       volt__free(c, s.raw, SLAB_BYTES);
       c->node_bytes -= SLAB_BYTES;
+      c->empty_slabs--;
       continue;
     }
-    if (((uint32_t *)(void *)s.nodes)[-4] == 0) spare = true;
+    if (((uint32_t *)(void *)s.nodes)[-4] == 0) spare++;
     c->slabs[out++] = s;
   }
   if (out == c->nslabs) return;
@@ -277,7 +279,9 @@ void volt__limbo_drain(volt__core *c) {
   }
   c->limbo_edges = 0;
   if (c->closing) return;
-  if (c->free_slots > c->live_nodes && c->free_slots > 2 * VOLT__SLAB_NODES) slabs_shrink(c);
+  /* Linear in the slots, so only when more than a spare slab is empty and
+   * at least half the slots are free. */
+  if (c->empty_slabs > SLAB_RESERVE && c->free_slots > c->live_nodes) slabs_shrink(c);
   if (c->edges_cap > 1024 && c->live_edges * 4 < c->edges_cap) edges_shrink(c);
 }
 

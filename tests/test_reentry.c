@@ -1315,8 +1315,8 @@ static void burst11_fn(void *ud) {
  * back beyond a bounded reserve". 100,000 signals and 100,000 computeds
  * (each read once: 100,000 edges) in a scope; dispose the scope. Expected:
  * live nodes and edges back to what they were, and the bytes the runtime
- * holds (volt_stats, and the allocator's own count) within 1 MiB of
- * before.
+ * holds (volt_stats, and the allocator's own count) within 2 MiB of
+ * before (the reserve: 16 empty slabs and the smallest edge array).
  * Today (a7383f5): fails, "runtime holds 20229320 bytes after the burst,
  * 896 before (peak 19180744)": node slabs, the edge array and the scope's
  * children array (kept as a spare) all stay. */
@@ -1341,10 +1341,10 @@ START_TEST(burst_memory_returned) {
   st2 = h_stats(e.rt);
   ck_assert_uint_eq(st2.live_nodes, st0.live_nodes);
   ck_assert_uint_eq(st2.edges, 0);
-  ck_assert_msg(st2.bytes <= st0.bytes + (1u << 20),
+  ck_assert_msg(st2.bytes <= st0.bytes + (2u << 20),
                 "runtime holds %zu bytes after the burst, %zu before (peak %zu)", st2.bytes,
                 st0.bytes, st1.bytes);
-  ck_assert_msg(e.alloc.live_bytes <= live0 + (1u << 20),
+  ck_assert_msg(e.alloc.live_bytes <= live0 + (2u << 20),
                 "allocator: %zu live bytes after the burst, %zu before", e.alloc.live_bytes,
                 live0);
   h_env_close(&e);

@@ -24,7 +24,8 @@
  *   0  SIGNAL    v o       volt_signal(v); o: 1 opts with the counting release
  *                          hook (else NULL opts, never PTR values), 2 equals by
  *                          content, 4 watched/unwatched hooks, 8 a name
- *   1  COMPUTED  m a b c   volt_computed reading nodes a b c (made earlier):
+ *   1  COMPUTED  m a b c   volt_computed reading nodes a b c (made earlier;
+ *                          a byte >= 0xf0 reads nothing):
  *                          sum of the reads, or with m&4 a, then b if a is odd
  *                          else c; m&3 result: sum+k, (sum+k)&1, PTR(sum+k),
  *                          ERR when (sum+k)%4==0; m&8 equals by content;
@@ -695,7 +696,10 @@ static uint8_t read_rec(rec *r, int below) {
   r->cond = m & 4;
   r->nops = (m >> 4) & 3;
   r->k = m >> 6;
-  for (int j = 0; j < 3; j++) r->read[j] = (int16_t)pick(take(), K_VALUES, below);
+  for (int j = 0; j < 3; j++) {
+    uint8_t b = take();
+    r->read[j] = (int16_t)(b >= 0xf0 ? -1 : pick(b, K_VALUES, below));
+  }
   tr("  reads %d %d %d%s out %d nops %d", r->read[0], r->read[1], r->read[2],
      r->cond ? " (cond)" : "", r->out, r->nops);
   return m;
