@@ -50,7 +50,7 @@ static bool stack_low(const volt__core *c) {
 
 /* One evaluation: the function runs as user code tracked by n. */
 static bool evaluate(volt__core *c, volt_node *n) {
-  volt__reset_owner(c, n); /* its children go, its cleanups run */
+  if (n->flags & VOLT__F_OWNS) volt__reset_owner(c, n); /* children go, cleanups run */
   if (n->flags & VOLT__F_DISPOSED) return false;
   volt__context saved;
   volt__enter(c, &saved, (volt__context){n, n, true});

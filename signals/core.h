@@ -185,6 +185,7 @@ struct volt__core {
   volt_node *limbo_nodes; /* linked through val.p */
   uint32_t limbo_edges; /* linked through prev_dep */
   uint32_t pinned;      /* > 0: the limbo is not freed (a read looks on) */
+  bool shrink_due;      /* memory can be given back (memory.c) */
 
   /* thread identity: the address of a thread-local byte of the loop thread */
   const void *thread_tag;
@@ -252,7 +253,16 @@ typedef struct volt__msg {
 
 /* ---- thread identity ---------------------------------------------------------- */
 
+/* The identity of a thread is the address of a thread-local byte; the
+ * initial-exec model makes it one instruction in a shared library too
+ * (the general model called __tls_get_addr on every check: 3 % of all
+ * instructions of avoidablePropagation). */
+#if defined(__GNUC__)
+extern _Thread_local char volt__tls_byte
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+#else
 extern _Thread_local char volt__tls_byte;
+#endif
 static inline bool volt__on_loop(const volt__core *c) {
   return c->thread_tag == (const void *)&volt__tls_byte;
 }
@@ -276,7 +286,19 @@ static inline volt__core *volt__live(const volt_node *n) {
 #define VOLT__ERRHDR 8u   /* a copied message carries its code in front */
 #define VOLT__V_OWNED 0x1u /* value flag: the ERR message was copied */
 
-volt_val volt__value(const volt_node *n);
+volt_val volt__value_slow(const volt_node *n);
+/* The node's value as users see it (borrowed). */
+static inline volt_val volt__value(const volt_node *n) {
+  uint32_t f = n->flags;
+  if (f & VOLT__F_VERR) return volt__value_slow(n);
+  volt_val v;
+  v.tag = (uint8_t)((f & VOLT__VT_MASK) >> VOLT__VT_SHIFT);
+  v.flags = 0;
+  v.reserved = 0;
+  v.code = 0;
+  v.u.i = n->val.i; /* a bool is stored as 0 or 1 in all 8 bytes */
+  return v;
+}
 /* The same, with VOLT__V_OWNED on a message the node copied (for the code
  * that releases it). */
 volt_val volt__stored(const volt_node *n);
@@ -294,7 +316,28 @@ void volt__release_later(volt__core *c, volt_node *n, volt_val v);
 /* Stores v as n's value unless it equals the current one (then v is
  * released unless it is the same pointer). True when the value changed;
  * the old value is released later. */
-bool volt__store(volt__core *c, volt_node *n, volt_val v);
+bool volt__store_slow(volt__core *c, volt_node *n, volt_val v);
+/* A plain value's payload as a node stores it (bool: 0 or 1; nil: 0). */
+static inline int64_t volt__payload_of(volt_val v) {
+  if (v.tag == VOLT_BOOL) return v.u.b ? 1 : 0;
+  return v.tag == VOLT_NIL ? 0 : v.u.i;
+}
+static inline bool volt__store(volt__core *c, volt_node *n, volt_val v) {
+  uint32_t f = n->flags;
+  /* No hooks, no errors, no NUM (NaN and -0.0 need volt_val_eq): the same
+   * tag and bits mean equal. */
+  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && v.tag != VOLT_ERR &&
+      v.tag != VOLT_NUM) {
+    uint32_t vt = (uint32_t)v.tag << VOLT__VT_SHIFT;
+    int64_t p = volt__payload_of(v);
+    if ((f & (VOLT__F_HAS_VALUE | VOLT__VT_MASK)) == (VOLT__F_HAS_VALUE | vt) && n->val.i == p)
+      return false;
+    n->val.i = p;
+    n->flags = (f & ~VOLT__VT_MASK) | vt | VOLT__F_HAS_VALUE;
+    return true;
+  }
+  return volt__store_slow(c, n, v);
+}
 
 /* ---- memory --------------------------------------------------------------------- */
 
@@ -325,8 +368,22 @@ void volt__dispose(volt__core *c, volt_node *n);
 /* Links sub to dep: a tracked read in a run, or a subscription of a
  * listener outside one. 0 or VOLT_ENOMEM. */
 int volt__link(volt__core *c, volt_node *dep, volt_node *sub);
-/* A tracked read of n by whatever is tracking now (nothing outside a run). */
-void volt__track(volt__core *c, volt_node *n);
+void volt__track_slow(volt__core *c, volt_node *n);
+/* A tracked read of n by whatever is tracking now (nothing outside a run).
+ * Inline: the same dependency as the last read, or the next one of the
+ * previous run (the common cases; volt__link's first two). */
+static inline void volt__track(volt__core *c, volt_node *n) {
+  volt_node *t = c->cx.tracker;
+  if (!t) return;
+  uint32_t prev = t->deps_tail;
+  if (prev && c->edges[prev].dep == n) return;
+  uint32_t next = prev ? c->edges[prev].next_dep : t->deps;
+  if (next && c->edges[next].dep == n) {
+    t->deps_tail = next;
+    return;
+  }
+  volt__track_slow(c, n);
+}
 /* Drops every dependency of sub. */
 void volt__unlink_deps(volt__core *c, volt_node *sub);
 /* n changed (or may have): marks its subscribers, queues listeners. */
@@ -358,13 +415,28 @@ static inline bool volt__has_work(const volt__core *c) {
 }
 /* Queues a listener (idempotent). */
 void volt__enqueue(volt__core *c, volt_node *n);
+int volt__flush(volt__core *c);
+void volt__limbo_drain_slow(volt__core *c);
+/* Outermost level, not flushing: slots and edges in the limbo become free;
+ * memory beyond a bounded reserve goes back to the allocator. */
+static inline void volt__limbo_drain(volt__core *c) {
+  if (c->limbo_nodes || c->limbo_edges || c->shrink_due) volt__limbo_drain_slow(c);
+}
+int volt__maybe_flush_slow(volt__core *c);
 /* Flushes now if nothing prevents it (a batch, a flush, user code on the
  * stack, deferred mode: then schedules). Returns the flush's result. */
-int volt__maybe_flush(volt__core *c);
+static inline int volt__maybe_flush(volt__core *c) {
+  if (c->depth || c->flushing) return 0;
+  if (!(c->batch | c->closing | c->deferred | c->close_pending)) {
+    if (volt__has_work(c)) return volt__flush(c); /* it drains the limbo */
+    volt__limbo_drain(c);
+    return 0;
+  }
+  return volt__maybe_flush_slow(c);
+}
 /* The same without freeing the limbo afterwards (the caller still looks at
  * a node). */
 int volt__flush_if_allowed(volt__core *c);
-int volt__flush(volt__core *c);
 void volt__report(volt__core *c, int code, const char *msg);
 
 /* ---- life cycle ------------------------------------------------------------------ */

@@ -6,7 +6,7 @@
 
 /* Runs the function, tracking its reads. */
 static void execute(volt__core *c, volt_node *n) {
-  volt__reset_owner(c, n);
+  if (n->flags & VOLT__F_OWNS) volt__reset_owner(c, n);
   if (n->flags & VOLT__F_DISPOSED) return;
   volt__context saved;
   volt__enter(c, &saved, (volt__context){n, n, false});

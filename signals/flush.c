@@ -166,8 +166,7 @@ int volt__flush_if_allowed(volt__core *c) {
   return volt__has_work(c) ? volt__flush(c) : 0;
 }
 
-int volt__maybe_flush(volt__core *c) {
-  if (c->depth || c->flushing) return 0;
+int volt__maybe_flush_slow(volt__core *c) {
   /* A flush, or a close waiting for one, ends the call: it drained the
    * limbo itself, and c may be gone after it. */
   if (!c->batch && !c->closing && (c->close_pending || (!c->deferred && volt__has_work(c))))

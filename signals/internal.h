@@ -21,9 +21,6 @@ volt_node *volt__slot_alloc(volt__core *c);
 void volt__slot_retire(volt__core *c, volt_node *n);
 uint32_t volt__edge_alloc(volt__core *c);
 void volt__edge_retire(volt__core *c, uint32_t e);
-/* Outermost level, not flushing: slots and edges in the limbo become free;
- * memory beyond a bounded reserve goes back to the allocator. */
-void volt__limbo_drain(volt__core *c);
 static inline volt__ext *volt__ext_at(volt__core *c, uint32_t i) {
   return &c->ext_chunks[i / 256u][i % 256u];
 }
@@ -42,8 +39,11 @@ void volt__call_hook(volt__core *c, volt_node *n, void (*fn)(volt_node *, void *
 /* propagate.c */
 bool volt__check_dirty(volt__core *c, volt_node *n);
 void volt__unlink_subs(volt__core *c, volt_node *n);
+void volt__trim_slow(volt__core *c, volt_node *n);
 /* After a tracking run: drops the dependencies it did not read again. */
-void volt__trim(volt__core *c, volt_node *n);
+static inline void volt__trim(volt__core *c, volt_node *n) {
+  if (n->deps_tail ? c->edges[n->deps_tail].next_dep : n->deps) volt__trim_slow(c, n);
+}
 /* A computed that lost its last subscriber drops its dependencies (after
  * the unlinking in progress, iteratively). */
 void volt__orphan(volt__core *c, volt_node *n);

@@ -13,7 +13,7 @@
 
 #include "signals/internal.h"
 
-_Thread_local char volt__tls_byte;
+_Thread_local char volt__tls_byte; /* see volt__on_loop */
 
 /* ---- allocator ------------------------------------------------------------- */
 
@@ -68,6 +68,7 @@ int volt__grow(volt__core *c, void *vec, uint32_t need, size_t size) {
 
 /* ---- node slots ---------------------------------------------------------------- */
 
+#define SLAB_RESERVE 16u /* empty slabs kept (1 MiB) */
 #define SLAB_BYTES ((size_t)VOLT__SLAB_NODES * sizeof(volt_node) + 64)
 #define FREE_LINK(n) ((n)->val.p)
 
@@ -140,8 +141,6 @@ static void slot_free(volt__core *c, volt_node *n) {
 
 /* Gives back empty slabs beyond a reserve; the free list is rebuilt from
  * the slabs that stay. */
-#define SLAB_RESERVE 16u /* empty slabs kept (1 MiB) */
-
 static void slabs_shrink(volt__core *c) {
   uint32_t out = 0, spare = 0;
   for (uint32_t i = 0; i < c->nslabs; i++) {
@@ -254,7 +253,13 @@ static void edges_shrink(volt__core *c) {
 
 /* ---- the limbo ---------------------------------------------------------------------- */
 
-void volt__limbo_drain(volt__core *c) {
+/* Memory can be given back: more empty slabs than the reserve, or an
+ * edge array less than a quarter used. */
+static void update_shrink_due(volt__core *c) {
+  c->shrink_due = c->empty_slabs > SLAB_RESERVE || (c->edges_cap > 1024 && c->live_edges * 4 < c->edges_cap);
+}
+
+void volt__limbo_drain_slow(volt__core *c) {
   if (c->pinned) return;
   /* Queued nodes are still named by the queue: they wait for the next
    * drain. */
@@ -278,11 +283,13 @@ void volt__limbo_drain(volt__core *c) {
     e = next;
   }
   c->limbo_edges = 0;
-  if (c->closing) return;
+  update_shrink_due(c);
+  if (c->closing || !c->shrink_due) return;
   /* Linear in the slots, so only when more than a spare slab is empty and
    * at least half the slots are free. */
   if (c->empty_slabs > SLAB_RESERVE && c->free_slots > c->live_nodes) slabs_shrink(c);
   if (c->edges_cap > 1024 && c->live_edges * 4 < c->edges_cap) edges_shrink(c);
+  update_shrink_due(c);
 }
 
 /* ---- extensions ---------------------------------------------------------------------- */

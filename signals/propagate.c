@@ -87,7 +87,7 @@ int volt__link(volt__core *c, volt_node *dep, volt_node *sub) {
   return 0;
 }
 
-void volt__track(volt__core *c, volt_node *n) {
+void volt__track_slow(volt__core *c, volt_node *n) {
   volt_node *t = c->cx.tracker;
   if (!t || t == n || ((t->flags | n->flags) & VOLT__F_DISPOSED)) return;
   if (volt__link(c, n, t)) t->flags |= VOLT__F_LOST;
@@ -126,7 +126,7 @@ static void drop_orphans(volt__core *c) {
   c->dropping = false;
 }
 
-void volt__trim(volt__core *c, volt_node *n) {
+void volt__trim_slow(volt__core *c, volt_node *n) {
   uint32_t e;
   while ((e = n->deps_tail ? E(n->deps_tail)->next_dep : n->deps)) unlink_edge(c, e);
   drop_orphans(c);
@@ -285,7 +285,15 @@ static volt_val read(volt_node *n, bool tracked) {
   if (!n) return volt_err(VOLT_EINVAL, "NULL node");
   volt__core *c = volt__core_of(n);
   if (!volt__on_loop(c)) return volt_err(VOLT_ETHREAD, "volt_get called off the loop thread");
-  if ((n->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE)
+  uint32_t f = n->flags;
+  if ((f & (VOLT__F_ALIVE | VOLT__F_DISPOSED | VOLT__F_RUNNING | VOLT__F_CHECKING | VOLT__F_DIRTY |
+            VOLT__F_PENDING | VOLT__F_HAS_VALUE)) == (VOLT__F_ALIVE | VOLT__F_HAS_VALUE) &&
+      (n->kind->traits & VOLT__KIND_VALUE) && !c->resync) {
+    /* Up to date: nothing to bring, nothing to flush. */
+    if (tracked) volt__track(c, n);
+    return volt__value(n);
+  }
+  if ((f & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE)
     return volt_err(VOLT_EINVAL, "node disposed");
   if (!(n->kind->traits & VOLT__KIND_VALUE)) return volt_err(VOLT_EINVAL, "node has no value");
   if (n->flags & (VOLT__F_RUNNING | VOLT__F_CHECKING))

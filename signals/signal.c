@@ -9,8 +9,14 @@
 
 /* Settles the pending value. True when it differs from the current one. */
 static bool signal_update(volt__core *c, volt_node *n) {
-  n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
-  volt_val p = n->u.pending, old = volt__stored(n);
+  uint32_t f = n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING);
+  n->flags = f;
+  volt_val p = n->u.pending;
+  n->u.pending.tag = VOLT_NIL;
+  /* No hooks and no errors: nothing to release, nothing copied. */
+  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && p.tag != VOLT_ERR)
+    return volt__store(c, n, p);
+  volt_val old = volt__stored(n);
   n->u.pending = volt_nil();
   if (volt__eq(c, n, old, p)) {
     if (p.tag != VOLT_PTR || p.u.p != old.u.p) volt__release_now(c, n, p);
@@ -55,9 +61,13 @@ int volt_set(volt_node *n, volt_val v) {
     return VOLT_EPERM;
   }
   v.flags = 0;
-  volt_val cur = volt__stored(n);
-  volt_val latest = (n->flags & VOLT__F_DIRTY) ? n->u.pending : cur;
-  if (volt__eq(c, n, latest, v)) {
+  uint32_t f = n->flags;
+  volt_val cur = (f & VOLT__F_VERR) ? volt__stored(n) : volt__value(n);
+  volt_val latest = (f & VOLT__F_DIRTY) ? n->u.pending : cur;
+  bool same = !(f & VOLT__F_EQUALS) && v.tag != VOLT_ERR && v.tag != VOLT_NUM
+                  ? latest.tag == v.tag && volt__payload_of(latest) == volt__payload_of(v)
+                  : volt__eq(c, n, latest, v);
+  if (same) {
     if (v.tag == VOLT_PTR && v.u.p != latest.u.p) volt__release_now(c, n, v);
     return 0;
   }
@@ -65,7 +75,7 @@ int volt_set(volt_node *n, volt_val v) {
     volt_val old = n->u.pending; /* written in this batch, never current */
     if (old.tag != VOLT_PTR || cur.tag != VOLT_PTR || old.u.p != cur.u.p) volt__release_now(c, n, old);
   }
-  n->u.pending = volt__val_own(c, v);
+  n->u.pending = v.tag == VOLT_ERR ? volt__val_own(c, v) : v;
   n->flags |= VOLT__F_DIRTY;
   if (n->subs)
     volt__propagate(c, n);

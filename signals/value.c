@@ -53,7 +53,7 @@ static volt_val stored(const volt_node *n) {
   return v;
 }
 
-volt_val volt__value(const volt_node *n) {
+volt_val volt__value_slow(const volt_node *n) {
   volt_val v = stored(n);
   v.flags = 0;
   return v;
@@ -141,7 +141,7 @@ void volt__release_later(volt__core *c, volt_node *n, volt_val v) {
   if (VOLT__PUSH(c, c->graves, g)) volt__release_now(c, n, v); /* no room to wait */
 }
 
-bool volt__store(volt__core *c, volt_node *n, volt_val v) {
+bool volt__store_slow(volt__core *c, volt_node *n, volt_val v) {
   volt_val old = stored(n);
   bool had = (n->flags & VOLT__F_HAS_VALUE) != 0;
   v.flags = 0;
