@@ -41,6 +41,9 @@ enum {
   VOLT__F_LOST = 1u << 17,     /* a read of its run could not be recorded */
   VOLT__F_CHECKING = 1u << 18, /* on the path of a check walk: a read of it
                                   from below is a cycle */
+  VOLT__F_VALUE = 1u << 19,    /* its kind has a readable value (a copy of
+                                  VOLT__KIND_VALUE: reads need not load the
+                                  kind record) */
   VOLT__VT_SHIFT = 14,         /* 3 bits: the value's tag */
   VOLT__VT_MASK = 7u << 14,
   VOLT__SLOT_SHIFT = 22        /* 10 bits: the slot's index in its slab */

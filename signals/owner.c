@@ -77,7 +77,7 @@ volt_node *volt__node_new(volt__core *c, const volt__kind *kind, uint32_t flags,
   if (c->closing || (owner && (owner->flags & VOLT__F_DISPOSED))) return NULL;
   volt_node *n = volt__slot_alloc(c);
   if (!n) return NULL;
-  n->flags |= VOLT__F_ALIVE | flags;
+  n->flags |= VOLT__F_ALIVE | flags | ((kind->traits & VOLT__KIND_VALUE) ? VOLT__F_VALUE : 0);
   n->kind = kind;
   if (opts_used(opts)) {
     volt__ext *x = volt__ext_get(c, n, true);
@@ -131,7 +131,8 @@ static void dispose_one(volt__core *c, volt_node *n) {
   volt__set_value(n, volt_nil());
   detach(c, n);
   volt__ext_release(c, n);
-  n->flags &= VOLT__SLOT_BITS | VOLT__F_ALIVE | VOLT__F_DISPOSED | VOLT__F_QUEUED | VOLT__F_RUNNING;
+  n->flags &= VOLT__SLOT_BITS | VOLT__F_ALIVE | VOLT__F_DISPOSED | VOLT__F_QUEUED | VOLT__F_RUNNING |
+              VOLT__F_VALUE;
   volt__slot_retire(c, n);
 }
 

@@ -285,17 +285,9 @@ static volt_val read(volt_node *n, bool tracked) {
   if (!n) return volt_err(VOLT_EINVAL, "NULL node");
   volt__core *c = volt__core_of(n);
   if (!volt__on_loop(c)) return volt_err(VOLT_ETHREAD, "volt_get called off the loop thread");
-  uint32_t f = n->flags;
-  if ((f & (VOLT__F_ALIVE | VOLT__F_DISPOSED | VOLT__F_RUNNING | VOLT__F_CHECKING | VOLT__F_DIRTY |
-            VOLT__F_PENDING | VOLT__F_HAS_VALUE)) == (VOLT__F_ALIVE | VOLT__F_HAS_VALUE) &&
-      (n->kind->traits & VOLT__KIND_VALUE) && !c->resync) {
-    /* Up to date: nothing to bring, nothing to flush. */
-    if (tracked) volt__track(c, n);
-    return volt__value(n);
-  }
-  if ((f & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE)
+  if ((n->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE)
     return volt_err(VOLT_EINVAL, "node disposed");
-  if (!(n->kind->traits & VOLT__KIND_VALUE)) return volt_err(VOLT_EINVAL, "node has no value");
+  if (!(n->flags & VOLT__F_VALUE)) return volt_err(VOLT_EINVAL, "node has no value");
   if (n->flags & (VOLT__F_RUNNING | VOLT__F_CHECKING))
     return volt_err(VOLT_ECYCLE, "cycle: a computed read itself");
   bool had_work = volt__has_work(c);
@@ -317,5 +309,28 @@ static volt_val read(volt_node *n, bool tracked) {
   return (n->flags & VOLT__F_HAS_VALUE) ? volt__value(n) : volt_nil();
 }
 
-volt_val volt_get(volt_node *n) { return read(n, true); }
-volt_val volt_peek(volt_node *n) { return read(n, false); }
+/* Up to date, live, a value, on its loop thread: nothing to bring, nothing
+ * to flush (the common read). */
+#define SETTLED_MASK                                                                        \
+  (VOLT__F_ALIVE | VOLT__F_DISPOSED | VOLT__F_RUNNING | VOLT__F_CHECKING | VOLT__F_DIRTY | \
+   VOLT__F_PENDING | VOLT__F_HAS_VALUE | VOLT__F_VALUE)
+#define SETTLED (VOLT__F_ALIVE | VOLT__F_HAS_VALUE | VOLT__F_VALUE)
+
+volt_val volt_get(volt_node *n) {
+  if (n && (n->flags & SETTLED_MASK) == SETTLED) {
+    volt__core *c = volt__core_of(n);
+    if (volt__on_loop(c) && !c->resync) {
+      volt__track(c, n);
+      return volt__value(n);
+    }
+  }
+  return read(n, true);
+}
+
+volt_val volt_peek(volt_node *n) {
+  if (n && (n->flags & SETTLED_MASK) == SETTLED) {
+    volt__core *c = volt__core_of(n);
+    if (volt__on_loop(c) && !c->resync) return volt__value(n);
+  }
+  return read(n, false);
+}
