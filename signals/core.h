@@ -189,6 +189,7 @@ struct volt__core {
   uint32_t limbo_edges; /* linked through prev_dep */
   uint32_t pinned;      /* > 0: the limbo is not freed (a read looks on) */
   bool shrink_due;      /* memory can be given back (memory.c) */
+  uint32_t peak_slabs, peak_edge_cap, ticks; /* recent use (memory.c) */
 
   /* thread identity: the address of a thread-local byte of the loop thread */
   const void *thread_tag;

@@ -102,6 +102,7 @@ static int slab_new(volt__core *c) {
   }
   c->slabs[c->nslabs++] = (volt__slab){slab, raw, 0};
   c->empty_slabs++;
+  if (c->nslabs > c->peak_slabs) c->peak_slabs = c->nslabs;
   c->node_bytes += SLAB_BYTES;
   c->free_slots += VOLT__SLAB_NODES;
   return 0;
@@ -139,13 +140,13 @@ static void slot_free(volt__core *c, volt_node *n) {
   c->free_slots++;
 }
 
-/* Gives back empty slabs beyond a reserve; the free list is rebuilt from
- * the slabs that stay. */
-static void slabs_shrink(volt__core *c) {
+/* Gives back empty slabs beyond `keep`; the free list is rebuilt from the
+ * slabs that stay. */
+static void slabs_shrink(volt__core *c, uint32_t keep) {
   uint32_t out = 0, spare = 0;
   for (uint32_t i = 0; i < c->nslabs; i++) {
     volt__slab s = c->slabs[i];
-    if (((uint32_t *)(void *)s.nodes)[-4] == 0 && spare >= SLAB_RESERVE) {
+    if (((uint32_t *)(void *)s.nodes)[-4] == 0 && spare >= keep) {
       volt__free(c, s.raw, SLAB_BYTES);
       c->node_bytes -= SLAB_BYTES;
       c->empty_slabs--;
@@ -187,6 +188,7 @@ uint32_t volt__edge_alloc(volt__core *c) {
       c->edges = p;
       c->edge_bytes = (size_t)cap * sizeof(volt__edge);
       c->edges_cap = (uint32_t)cap;
+      if (c->edges_cap > c->peak_edge_cap) c->peak_edge_cap = c->edges_cap;
       if (!c->edges_used) {
         memset(&c->edges[0], 0, sizeof(volt__edge)); /* index 0: none */
         c->edges_used = 1;
@@ -221,10 +223,10 @@ static void move_edge(volt__core *c, uint32_t from, uint32_t to) {
   if (e->next_dep) c->edges[e->next_dep].prev_dep = to; else e->sub->deps_tail = to;
 }
 
-static void edges_shrink(volt__core *c) {
+static void edges_shrink(volt__core *c, uint32_t floor) {
   uint32_t cap = c->edges_cap;
   size_t live = c->live_edges;
-  while (cap > 1024 && live * 4 < cap) cap /= 2;
+  while (cap > floor && cap > 1024 && live * 4 < cap) cap /= 2;
   if (cap == c->edges_cap) return;
   /* Mark free slots (next_dep of a free edge is its list link; use dep ==
    * NULL as "free": every live edge has a dep). */
@@ -253,10 +255,30 @@ static void edges_shrink(volt__core *c) {
 
 /* ---- the limbo ---------------------------------------------------------------------- */
 
-/* Memory can be given back: more empty slabs than the reserve, or an
- * edge array less than a quarter used. */
+/* Giving memory back. What a graph used recently (its peak of slabs and of
+ * edge array capacity) is kept, so that a program building and disposing
+ * the same burst again and again does not pay for fresh memory each time;
+ * the recent peak halves every DECAY_TICKS drains, so once a burst is over
+ * for good the memory goes back, down to SLAB_RESERVE empty slabs and the
+ * edge array sized for four times the live edges. */
+#define DECAY_TICKS 256u
+
 static void update_shrink_due(volt__core *c) {
   c->shrink_due = c->empty_slabs > SLAB_RESERVE || (c->edges_cap > 1024 && c->live_edges * 4 < c->edges_cap);
+}
+
+static void give_back(volt__core *c) {
+  if (++c->ticks >= DECAY_TICKS) {
+    c->ticks = 0;
+    uint32_t used = c->nslabs - c->empty_slabs;
+    c->peak_slabs = c->peak_slabs / 2 > used ? c->peak_slabs / 2 : used;
+    c->peak_edge_cap /= 2;
+  }
+  uint32_t used = c->nslabs - c->empty_slabs;
+  uint32_t keep = c->peak_slabs > used + SLAB_RESERVE ? c->peak_slabs - used : SLAB_RESERVE;
+  if (c->empty_slabs > keep) slabs_shrink(c, keep);
+  if (c->edges_cap > 1024 && c->live_edges * 4 < c->edges_cap && c->edges_cap > c->peak_edge_cap)
+    edges_shrink(c, c->peak_edge_cap);
 }
 
 void volt__limbo_drain_slow(volt__core *c) {
@@ -285,10 +307,7 @@ void volt__limbo_drain_slow(volt__core *c) {
   c->limbo_edges = 0;
   update_shrink_due(c);
   if (c->closing || !c->shrink_due) return;
-  /* Linear in the slots, so only when more than a spare slab is empty and
-   * at least half the slots are free. */
-  if (c->empty_slabs > SLAB_RESERVE && c->free_slots > c->live_nodes) slabs_shrink(c);
-  if (c->edges_cap > 1024 && c->live_edges * 4 < c->edges_cap) edges_shrink(c);
+  give_back(c);
   update_shrink_due(c);
 }
 
