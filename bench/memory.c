@@ -151,6 +151,38 @@ static int child_scope_chain(void) {
   return strcmp(check, "ok") != 0;
 }
 
+/* ---- memory-burst ---------------------------------------------------------------
+ * A burst of CHAIN_N nodes in a scope, disposed: volt_stats bytes and RSS
+ * before, at the peak, just after the dispose, and once the program has
+ * gone on without another burst (4,096 flushes: the recent peak that volt
+ * keeps halves every 256 drains). */
+
+static int child_burst(void) {
+  bench_current = "memory-burst";
+  volt_rt *rt = bench_rt_new();
+  const char *check = "ok";
+  snap a = take(rt);
+  volt_node *scope = must(volt_scope(rt, build_chain_in_scope, rt), "scope");
+  if (get_int(scope_tail) != CHAIN_N) fail(&check, "FAIL:value");
+  snap b = take(rt);
+  volt_dispose(scope);
+  snap d = take(rt);
+  for (int i = 0; i < 4096; i++) volt_flush(rt);
+  snap e = take(rt);
+  if (e.st.live_nodes != a.st.live_nodes || e.st.edges != a.st.edges) fail(&check, "FAIL:dispose");
+  /* The bar: back within a bounded reserve (2 MiB) of where it started. */
+  if (e.st.bytes > a.st.bytes + (2u << 20)) fail(&check, "FAIL:kept");
+  emit_if("memory-burst-bytes-before", (double)a.st.bytes, check);
+  emit_if("memory-burst-bytes-peak", (double)b.st.bytes, check);
+  emit_if("memory-burst-bytes-after-dispose", (double)d.st.bytes, check);
+  emit_if("memory-burst-bytes-settled", (double)e.st.bytes, check);
+  emit_if("memory-burst-rss-before", a.rss, check);
+  emit_if("memory-burst-rss-peak", b.rss, check);
+  emit_if("memory-burst-rss-settled", e.rss, check);
+  bench_rt_close(rt);
+  return strcmp(check, "ok") != 0;
+}
+
 /* ---- memory-grid --------------------------------------------------------------- */
 
 static volt_val f_sum_grid(void *ud) {
@@ -260,6 +292,9 @@ static const child_case children[] = {
      "memory-chain-rss-per-node memory-chain-peak-rss-per-node"},
     {"memory-scope-chain", child_scope_chain,
      "memory-scope-chain-bytes-per-node memory-scope-chain-rss-per-node"},
+    {"memory-burst", child_burst,
+     "memory-burst-bytes-before memory-burst-bytes-peak memory-burst-bytes-after-dispose "
+     "memory-burst-bytes-settled memory-burst-rss-before memory-burst-rss-peak memory-burst-rss-settled"},
     {"memory-grid", child_grid,
      "memory-grid-node-bytes memory-grid-edge-bytes memory-grid-bytes-per-edge "
      "memory-grid-rss-per-edge memory-grid-peak-rss-per-edge"},
