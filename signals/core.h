@@ -295,15 +295,17 @@ volt_val volt__value_slow(const volt_node *n);
 static inline volt_val volt__value(const volt_node *n) {
   uint32_t f = n->flags;
   if (f & VOLT__F_VERR) return volt__value_slow(n);
-  volt_val v;
-  v.tag = (uint8_t)((f & VOLT__VT_MASK) >> VOLT__VT_SHIFT);
-  v.flags = 0;
-  v.reserved = 0;
-  v.code = 0;
-  v.u.i = n->val.i; /* a bool is stored as 0 or 1 in all 8 bytes */
-  return v;
-}
-/* The same, with VOLT__V_OWNED on a message the node copied (for the code
+  /* Two words: the tag (flags, reserved and code are 0) and the payload
+   * (a bool is stored as 0 or 1 in all 8 bytes). Field by field, GCC
+   * assembled the first word a byte at a time. */
+  union {
+    volt_val v;
+    uint64_t w[2];
+  } u;
+  u.w[0] = (f & VOLT__VT_MASK) >> VOLT__VT_SHIFT;
+  u.w[1] = (uint64_t)n->val.i;
+  return u.v;
+}/* The same, with VOLT__V_OWNED on a message the node copied (for the code
  * that releases it). */
 volt_val volt__stored(const volt_node *n);
 /* Stores v (no release of the old value, no copy). */
@@ -372,6 +374,9 @@ void volt__dispose(volt__core *c, volt_node *n);
 /* Links sub to dep: a tracked read in a run, or a subscription of a
  * listener outside one. 0 or VOLT_ENOMEM. */
 int volt__link(volt__core *c, volt_node *dep, volt_node *sub);
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 void volt__track_slow(volt__core *c, volt_node *n);
 /* A tracked read of n by whatever is tracking now (nothing outside a run).
  * Inline: the same dependency as the last read, or the next one of the
