@@ -11,7 +11,7 @@
 
 static void deferred_flush(volt_rt *rt) {
   volt__core *c = &rt->core;
-  if (c->depth || c->flushing) return;
+  if (volt__busy(c)) return;
   volt__inbox_drain(rt);
   if (rt->flush_scheduled) {
     rt->flush_scheduled = false;
@@ -41,7 +41,7 @@ static void close_now(volt_rt *rt);
 
 static void after_flush(volt__core *c) {
   volt_rt *rt = (volt_rt *)(void *)c;
-  if (c->close_pending && !c->flushing && !c->depth) {
+  if (c->close_pending && !volt__busy(c)) {
     c->close_pending = false;
     close_now(rt);
   }
@@ -175,7 +175,7 @@ void volt_rt_close(volt_rt *rt, void (*on_closed)(void *ud), void *ud) {
   if (atomic_exchange(&rt->close_begun, true)) return;
   rt->on_closed = on_closed;
   rt->on_closed_ud = ud;
-  if (c->flushing || c->depth) {
+  if (volt__busy(c)) {
     c->close_pending = true; /* done when the flush or callback ends */
     return;
   }

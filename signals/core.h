@@ -399,6 +399,9 @@ void volt__unlink_deps(volt__core *c, volt_node *sub);
 void volt__propagate(volt__core *c, volt_node *n);
 /* Brings n up to date (pull). True when its value changed. */
 bool volt__refresh(volt__core *c, volt_node *n);
+/* n's value brought up to date, untracked and without flushing (tokens
+ * peek their source with it). Borrowed. */
+volt_val volt__peek_fresh(volt__core *c, volt_node *n);
 
 /* ---- user code and flushing (context.c, flush.c) ------------------------------------ */
 
@@ -415,6 +418,12 @@ static inline void volt__leave(volt__core *c, const volt__context *saved) {
   c->cx = *saved;
   c->depth--;
 }
+
+/* User code, a walk or a flush is on the stack: no flush may start and no
+ * close may happen now (the layers above test this, never the fields). */
+static inline bool volt__busy(const volt__core *c) { return c->depth || c->flushing; }
+/* Inside a computed: writes (sets, emits, acks) are refused with EPERM. */
+static inline bool volt__writes_refused(const volt__core *c) { return c->cx.computing; }
 
 /* The one "is there work?" predicate: something is queued, waiting to be
  * released, or a lost mark must be found again. */

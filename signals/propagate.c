@@ -279,6 +279,13 @@ bool volt__refresh(volt__core *c, volt_node *n) {
   return false;
 }
 
+volt_val volt__peek_fresh(volt__core *c, volt_node *n) {
+  c->depth++; /* nothing it stands on is reused, no flush starts */
+  volt__refresh(c, n);
+  c->depth--;
+  return (n->flags & VOLT__F_HAS_VALUE) ? volt__value(n) : volt_nil();
+}
+
 /* ---- reads -------------------------------------------------------------------------- */
 
 static volt_val read(volt_node *n, bool tracked) {

@@ -122,10 +122,10 @@ int volt_emit(volt_node *ev, volt_val payload) {
   volt__core *c = volt__core_of(ev);
   if (!volt__on_loop(c)) return VOLT_ETHREAD;
   if (volt__live(ev) != c || ev->kind != &volt__event_kind) return VOLT_EINVAL;
-  if (c->cx.computing || c->closing) {
+  if (volt__writes_refused(c) || c->closing) {
     payload.flags = 0;
     volt__release_now(c, ev, payload);
-    return c->cx.computing ? VOLT_EPERM : VOLT_ECLOSING;
+    return volt__writes_refused(c) ? VOLT_EPERM : VOLT_ECLOSING;
   }
   emit_now(c, ev, payload);
   return volt__maybe_flush(c);

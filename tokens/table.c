@@ -273,7 +273,7 @@ static int ack_any(volt_ack ack, bool ok, int code, const char *msg) {
     m.text = (char *)(uintptr_t)msg;
     return c->post(c, &m);
   }
-  if (c->cx.computing) return VOLT_EPERM;
+  if (volt__writes_refused(c)) return VOLT_EPERM;
   int r = volt__ack_apply(c, ack, ok, code, msg);
   if (r == 0) {
     int f = volt__maybe_flush(c);

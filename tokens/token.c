@@ -112,13 +112,6 @@ static void tok_notify(volt__core *c, volt__token *t) {
   volt__propagate(c, t->node);
 }
 
-/* The source's current value, brought up to date, without flushing. */
-static volt_val peek_src(volt__core *c, volt_node *src) {
-  c->depth++;
-  volt__refresh(c, src);
-  c->depth--;
-  return (src->flags & VOLT__F_HAS_VALUE) ? volt__value(src) : volt_nil();
-}
 
 /* The source is still alive (disposing a node drops its subscriber edges). */
 static bool src_alive(volt__core *c, volt__token *t) {
@@ -171,7 +164,7 @@ static void tok_fire(volt__core *c, volt__token *t, volt_val v) {
 static void tok_pull(volt__core *c, volt__token *t) {
   if (t->src_event || t->pulling || !src_readable(c, t)) return;
   t->pulling = true;
-  volt_val v = peek_src(c, t->src);
+  volt_val v = volt__peek_fresh(c, t->src);
   t->pulling = false;
   if (fp_eq(t->last, v)) return;
   fp_drop(c, &t->last);
@@ -236,7 +229,7 @@ int volt__token_apply(volt__core *c, void *tok, volt_ack ack, bool ok, int code,
       }
     } else if (t->state == VOLT_IDLE && src_readable(c, t)) {
       t->pulling = true;
-      volt_val v = peek_src(c, t->src);
+      volt_val v = volt__peek_fresh(c, t->src);
       t->pulling = false;
       if (!fp_eq(t->last, v)) {
         fp_drop(c, &t->last);
@@ -295,7 +288,7 @@ volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
     /* A state source that is already on mints at once (no subscribers yet:
      * nothing to notify). An event has no "current occurrence". */
     t->pulling = true;
-    volt_val v = peek_src(c, source);
+    volt_val v = volt__peek_fresh(c, source);
     t->pulling = false;
     t->last = fp_make(c, v);
     if (tok_on(t, v)) {
