@@ -7,7 +7,7 @@
  * before uv_close, so no send can start after the close did.
  *
  * Consumer (loop thread): the async callback (or volt_flush, through
- * core->drain) detaches the whole FIFO under the lock and applies it outside
+ * core->before_flush) detaches the whole FIFO under the lock and applies it outside
  * the lock, in order, inside one batch. Sends coalesce; a send that lands
  * after the detach schedules another callback (libuv clears the pending bit
  * before calling back), so nothing is lost.

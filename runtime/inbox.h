@@ -18,7 +18,7 @@
 
 /* Loop thread. Creates the inbox (a loop runtime: with its uv_async_t,
  * unref'd). Idempotent: 0 if it already exists. 0, VOLT_ENOMEM or a libuv
- * error. Sets core->drain. */
+ * error. Installs core->before_flush and core->post. */
 int volt__inbox_open(volt_rt *rt);
 /* Loop thread, at volt_rt_close. Refuses every later push (VOLT_ECLOSING),
  * then closes the async handle; its close callback releases the items still
@@ -35,7 +35,7 @@ bool volt__inbox_has_handle(volt_rt *rt);
 void volt__inbox_free(volt_rt *rt);
 /* Loop thread. Applies every item queued so far, in order, as one batch,
  * without flushing (the caller flushes: volt_flush and the deferred flush
- * call it through core->drain first; the async callback flushes after it).
+ * call it through core->before_flush first; the async callback flushes after it).
  * A nested call (from a hook run while applying) does nothing. */
 void volt__inbox_drain(volt_rt *rt);
 

@@ -403,7 +403,7 @@ bool volt__refresh(volt__core *c, volt_node *n);
  * peek their source with it). Borrowed. */
 volt_val volt__peek_fresh(volt__core *c, volt_node *n);
 
-/* ---- user code and flushing (context.c, flush.c) ------------------------------------ */
+/* ---- user code and flushing (here and flush.c) ------------------------------------------ */
 
 /* The one way into user code. Saves the context, installs `now`, and
  * counts the depth: no flush starts and no slot is reused until the

@@ -1,4 +1,4 @@
-/* tokens/token.c - the token state machine (DESIGN.md §6).
+/* tokens/token.c - the token state machine (docs/tokens.md).
  *
  * A token is a node of the token kind, a listener (VOLT__F_LISTENER)
  * subscribed to its source with one edge. Its state lives in a volt__token

@@ -67,8 +67,7 @@ typedef struct volt_token_opts {
    * duplicates the buffer), so that the stamp outlives the source's value;
    * `release` then releases that copy. NULL: the stamp is the source's
    * pointer itself (then set `release` only if the source never releases its
-   * payloads itself). Called on the loop thread. (Added to DESIGN's names;
-   * see docs/tokens.md.) */
+   * payloads itself). Called on the loop thread. (See docs/tokens.md.) */
   volt_val (*copy)(volt_val v, void *ud);
 } volt_token_opts;
 
@@ -143,8 +142,7 @@ VOLT_EXTERN volt_node *volt_event(volt_rt *rt);
  * `release(v, ud)` is called once for every PTR payload the event took
  * (when the next occurrence's flush ends, when the event is freed, or when a
  * queued volt_emit_async is dropped); `watched`/`unwatched`. `equals` is
- * ignored (every occurrence counts). (Added to DESIGN's names; see
- * docs/tokens.md.) */
+ * ignored (every occurrence counts). (See docs/tokens.md.) */
 VOLT_EXTERN volt_node *volt_event_opts(volt_rt *rt, const volt_opts *opts);
 /* Loop thread. Emits one occurrence now: every token on the event sees it
  * synchronously (two emits in one batch are two occurrences), then readers
