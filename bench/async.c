@@ -1,7 +1,7 @@
 /* bench/async.c - the `async` cases of SPEC.md ("What the C side adds"): a
  * token -> work -> ack -> effect round trip against a raw uv_queue_work
  * round trip on the same loop, and acks sent from another thread against a
- * raw mutex + uv_async_send queue (the async bars of DESIGN.md §9).
+ * raw mutex + uv_async_send queue (volt's async bars, docs/BENCHMARKS.md).
  *
  *  async-roundtrip-uv  N round trips, one at a time: uv_queue_work with no-op
  *                      work, and its after-work callback queues the next.
