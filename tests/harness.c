@@ -284,6 +284,139 @@ void h_thread_run(size_t stack_size, void (*fn)(void *), void *arg, unsigned tim
   free(w);
 }
 
+/* ---- graph fixtures shared by several suites ----------------------------------- */
+
+void h_eff1_fn(void *ud) {
+  h_eff1 *r = ud;
+  r->runs++;
+  r->seen = volt_get(r->src);
+}
+
+volt_val h_lin_fn(void *ud) {
+  h_lin *c = ud;
+  int64_t v;
+  c->runs++;
+  v = c->k * volt_as_int(volt_get(c->a));
+  if (c->b) v += volt_as_int(volt_get(c->b));
+  return volt_int(v);
+}
+
+void h_wrec_cb(volt_node *n, volt_val old, volt_val now, void *ud) {
+  h_wrec *w = ud;
+  w->calls++;
+  if (w->n && n != w->n) w->bad_node++;
+  w->old = old;
+  w->now = now;
+}
+
+volt_val h_chain_fn(void *ud) {
+  volt_val v = volt_get(ud);
+  if (volt_is_err(v)) return v;
+  return volt_int(volt_as_int(v) + 1);
+}
+
+volt_val h_dr_reader_b_first(void *ud) {
+  h_dr *d = ud;
+  d->reader_runs++;
+  int64_t b = h_int(volt_get(d->b));
+  return volt_int(b + volt_as_int(volt_get(d->a)));
+}
+
+void h_dr_build(h_env *e, h_dr *d, volt_val (*a_fn)(void *), volt_val (*reader_fn)(void *)) {
+  volt_stats_t st;
+  d->src = volt_signal(e->rt, volt_int(1), NULL);
+  d->b = volt_signal(e->rt, volt_int(5), NULL);
+  d->a = volt_computed(e->rt, a_fn, d, NULL);
+  d->reader = volt_computed(e->rt, reader_fn, d, NULL);
+  ck_assert_int_eq(h_int(volt_get(d->reader)), 15);
+  ck_assert_int_eq(volt_stats(e->rt, &st), 0);
+  ck_assert_uint_eq(st.edges, 3); /* a: src; reader: a, b */
+}
+
+void h_dr_write_both_and_read(h_env *e, h_dr *d) {
+  ck_assert_int_eq(volt_batch_begin(e->rt), 0);
+  ck_assert_int_eq(volt_set(d->src, volt_int(2)), 0);
+  ck_assert_int_eq(volt_set(d->b, volt_int(6)), 0);
+  ck_assert_int_eq(volt_batch_end(e->rt), 0);
+  (void)volt_get(d->reader);
+  ck_assert_int_eq(d->reader_runs, 2);
+}
+
+void h_obs_fn(void *ud) {
+  h_obs *o = ud;
+  volt_val e, s;
+  o->runs++;
+  o->status = volt_token_status(o->tok);
+  e = volt_token_error(o->tok);
+  o->ack = volt_token_ack(o->tok);
+  s = volt_token_stamp(o->tok);
+  o->stamp = s;
+  o->err = volt_err_code(e);
+  snprintf(o->msg, sizeof o->msg, "%s", volt_err_msg(e));
+  if (o->status == VOLT_PENDING && !volt_is_nil(e)) o->bad++;
+  if (o->status == VOLT_FAILED && !volt_is_err(e)) o->bad++;
+  if (o->status != VOLT_FAILED && !volt_is_nil(e)) o->bad++;
+  if ((o->status == VOLT_PENDING) == volt_ack_is_none(o->ack)) o->bad++;
+}
+
+volt_node *h_observe(h_obs *o, volt_rt *rt, volt_node *tok) {
+  volt_node *eff;
+  memset(o, 0, sizeof *o);
+  o->tok = tok;
+  eff = volt_effect(rt, h_obs_fn, o);
+  ck_assert_ptr_nonnull(eff);
+  ck_assert_int_eq(o->runs, 1);
+  return eff;
+}
+
+/* ---- volt_dump_dot output ------------------------------------------------------- */
+
+bool h_dot_vertex_id(const char *dot, const char *name, char *id, size_t cap) {
+  const char *p = dot;
+  while ((p = strstr(p, name)) != NULL) {
+    const char *ls = p, *le = p;
+    bool arrow = false;
+    while (ls > dot && ls[-1] != '\n') ls--;
+    while (*le && *le != '\n') le++;
+    for (const char *q = ls; q + 1 < le; q++)
+      if (q[0] == '-' && q[1] == '>') arrow = true;
+    if (!arrow) {
+      size_t n = 0;
+      while (ls < le && (*ls == ' ' || *ls == '\t')) ls++;
+      while (ls + n < le && ls[n] != ' ' && ls[n] != '[' && ls[n] != '\t' && ls[n] != ';')
+        n++;
+      if (n == 0 || n >= cap) return false;
+      memcpy(id, ls, n);
+      id[n] = '\0';
+      return true;
+    }
+    p++;
+  }
+  return false;
+}
+
+static bool h_dot_word_char(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         ch == '_' || ch == '.';
+}
+
+bool h_dot_has_arc(const char *dot, const char *from, const char *to) {
+  char idf[128], idt[128], arc[300];
+  const char *p = dot;
+  size_t n;
+  if (!h_dot_vertex_id(dot, from, idf, sizeof idf) || !h_dot_vertex_id(dot, to, idt, sizeof idt))
+    return false;
+  snprintf(arc, sizeof arc, "%s -> %s", idf, idt);
+  n = strlen(arc);
+  while ((p = strstr(p, arc)) != NULL) {
+    bool starts = p == dot || !h_dot_word_char(p[-1]);
+    bool ends = !h_dot_word_char(p[n]);
+    if (starts && ends) return true;
+    p++;
+  }
+  return false;
+}
+
 /* ---- misc ---------------------------------------------------------------------- */
 
 int64_t h_int(volt_val v) {

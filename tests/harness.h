@@ -9,6 +9,9 @@
  *  - h_box: PTR payloads from a fixed pool, so that release counts can be
  *    checked without freeing (a double release is counted, not a crash).
  *  - h_log: a small integer log for ordering checks.
+ *  - small graph fixtures that several suites use (h_eff1, h_lin, h_wrec,
+ *    h_chain_fn, h_dr_*, h_obs) and readers of volt_dump_dot's output; a
+ *    fixture one suite uses stays in that suite.
  *
  * Nothing here asserts on a thread other than the one that runs the test.
  */
@@ -121,6 +124,80 @@ void h_log_expect(const h_log *l, int n, const int *want);
  * cannot be stopped, and it would write into a dead stack frame). */
 void h_thread_run(size_t stack_size, void (*fn)(void *), void *arg, unsigned timeout_s,
                   size_t *stack_used);
+
+/* ---- graph fixtures shared by several suites ----------------------------------- */
+
+/* An effect that reads one node and counts its runs; `seen` is the value it
+ * read last (borrowed: valid while src holds that value). */
+typedef struct h_eff1 {
+  volt_node *src;
+  int runs;
+  volt_val seen;
+} h_eff1;
+void h_eff1_fn(void *ud);
+
+/* A computed k * a + b (b may be NULL) that counts its runs. */
+typedef struct h_lin {
+  volt_node *a, *b;
+  int64_t k;
+  int runs;
+} h_lin;
+volt_val h_lin_fn(void *ud);
+
+/* A watcher callback that records its calls and the last old/now (borrowed);
+ * bad_node counts calls for another node than n (n NULL: any node). */
+typedef struct h_wrec {
+  int calls;
+  volt_node *n;
+  volt_val old, now;
+  int bad_node;
+} h_wrec;
+void h_wrec_cb(volt_node *n, volt_val old, volt_val now, void *ud);
+
+/* A computed's fn: volt_get(ud) + 1, ud being a node; an ERR passes through. */
+volt_val h_chain_fn(void *ud);
+
+/* Disposal in the middle of a read (test_owner, test_internals): signals
+ * src = 1 and b = 5, a computed `a` of src (its fn is the test's), and a
+ * computed `reader` that reads a and b. */
+typedef struct h_dr {
+  volt_node *src, *a, *b, *reader;
+  int reader_runs;
+} h_dr;
+/* reader = b + a, reading b first (a counts 0 when it is not an INT). */
+volt_val h_dr_reader_b_first(void *ud);
+/* Builds the graph with the given fns; asserts reader == 15 and 3 edges. */
+void h_dr_build(h_env *e, h_dr *d, volt_val (*a_fn)(void *), volt_val (*reader_fn)(void *));
+/* src = 2 and b = 6 in one batch, then a read of the reader: it re-runs (b
+ * changed) and meets a, stale, as its next dependency. Asserts 2 runs. */
+void h_dr_write_both_and_read(h_env *e, h_dr *d);
+
+/* An effect observing one token (test_tokens, test_internals): every read,
+ * and the invariants of volt/token.h (an error only while FAILED, an ack
+ * only while PENDING) counted in `bad`. */
+typedef struct h_obs {
+  volt_node *tok;
+  int runs;
+  int status;
+  int err;
+  char msg[64];
+  volt_ack ack;
+  volt_val stamp;
+  int bad;
+} h_obs;
+void h_obs_fn(void *ud);
+/* Starts observing tok (asserts the effect ran once); returns the effect. */
+volt_node *h_observe(h_obs *o, volt_rt *rt, volt_node *tok);
+
+/* ---- volt_dump_dot output (test_signals, test_reentry) ------------------------- */
+
+/* The vertex id of the node named `name`: the first word of the first
+ * vertex line (a line without "->") that mentions name. Pick names that
+ * appear nowhere else in the output. False if none (or longer than cap). */
+bool h_dot_vertex_id(const char *dot, const char *name, char *id, size_t cap);
+/* True when dot has an arc from the vertex named `from` to the vertex named
+ * `to` (dependency -> reader); only the ids are assumed to be DOT words. */
+bool h_dot_has_arc(const char *dot, const char *from, const char *to);
 
 /* ---- misc ---------------------------------------------------------------------- */
 

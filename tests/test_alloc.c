@@ -1,5 +1,5 @@
 /* tests/test_alloc.c - allocation failure injection (nghttp2 failmalloc
- * style, DESIGN.md §2 and §9 "every allocation failure point returns an
+ * style, docs/guide.md "every allocation failure point returns an
  * error without leak or crash").
  *
  * A fixed scenario is run with the counting allocator failing its n-th

@@ -1,4 +1,4 @@
-/* tests/test_model.c - randomized differential test (DESIGN.md §9).
+/* tests/test_model.c - randomized differential test.
  *
  * A naive reference model recomputes every value from scratch, eagerly,
  * after every write. volt runs the same random graph: signals, computeds
@@ -28,7 +28,8 @@
  * Batches that read computeds in the middle of the batch (volt_peek between
  * writes) check those reads against the model too; for them, an extra
  * effect run or watcher call for a computed value that changed and changed
- * back is tolerated (see CORE_BUGS.md, Assumptions).
+ * back is tolerated (a known limitation: docs/guide.md, "Reads, rounds and
+ * edge cases").
  */
 #include "harness.h"
 

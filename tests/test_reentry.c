@@ -1,7 +1,7 @@
-/* tests/test_reentry.c - user code re-entering the graph core (DESIGN.md §5).
+/* tests/test_reentry.c - user code re-entering the graph core.
  *
  * Each case pins one bug of the core as it was when this suite was written,
- * through the public API only, and asserts the behaviour DESIGN.md §5 asks
+ * through the public API only, and asserts the behaviour docs/guide.md asks
  * for. The comment above each test says how it behaved then ("Today
  * (a7383f5)": the core before its rewrite). Three cases passed there and
  * are kept as regression tests of the same paths: child_reads_owner,
@@ -58,7 +58,7 @@
  *  memory:wide_dispose_newest_first       disposing a wide node's dependencies
  *                                         newest first (bug 12)
  *
- * Choices where DESIGN.md is silent (each test's comment says more):
+ * Choices where the design is silent (each test's comment says more):
  *  - a write from a computed's cleanup is allowed (volt_set returns 0), as
  *    it was; a flush it causes runs, in sync mode, before the outermost
  *    public call returns, and no effect ever sees a computed behind its
@@ -67,9 +67,9 @@
  *    `old` being what it was last told;
  *  - the read that closes a cycle returns VOLT_ECYCLE and the graph keeps
  *    no pair of edges a -> b, b -> a;
- *  - unobserved computeds follow DESIGN §5 (they drop their dependencies
- *    when the last subscriber leaves), superseding assumption A7 of
- *    tests/CORE_BUGS.md.
+ *  - unobserved computeds follow docs/guide.md (they drop their dependencies
+ *    when the last subscriber leaves), superseding the earlier rule that a
+ *    live computed keeps its sources watched until it is disposed.
  *
  * Every test runs twice (tcase_add_loop_test, _i = 0..1): on a loop-less
  * runtime and on a runtime attached to a fresh uv loop (sync flush). The
@@ -483,7 +483,7 @@ static void cw4_eff_t_peek_c(void *ud) {
  * cleanup writes t = k - 1 from inside that read. Expected: the read
  * returns 10k after ONE run of c; the effect on t has run by the time it
  * returns (sync mode: a write outside a batch flushes before the call that
- * made it returns) and saw t = k - 1 with c = 10k. DESIGN §5 does not say
+ * made it returns) and saw t = k - 1 with c = 10k. docs/guide.md does not say
  * when a flush started by a write inside a read runs; any choice that runs
  * c once and shows the effect no mix passes.
  * Today (a7383f5): fails at k = 2, "d.seen_c == 10" (expected 20): the
@@ -720,7 +720,7 @@ static void clamp5_cb(volt_node *n, volt_val old, volt_val now, void *ud) {
 /* A clamp: watch(n, if now > 10: set(n, 10)); set(n, 15). The watcher sees
  * (0 -> 15) when the flush's effects have settled and writes 10; that write
  * starts another round, in which the watcher is called again with the
- * settled value, (15 -> 10): old is what it last reported. DESIGN §5 ("once,
+ * settled value, (15 -> 10): old is what it last reported. docs/guide.md ("once,
  * with the settled old and new values") read with the watcher as an effect
  * that writes: each round it is told what changed since it was last told.
  * Then set(n, 5): (10 -> 5).
@@ -941,13 +941,6 @@ static volt_val cy7_b(void *ud) {
   return volt_int(10);
 }
 
-/* True when the DOT output has the arc from -> to (dependency -> reader). */
-static bool has_arc(const char *dot, volt_node *from, volt_node *to) {
-  char arc[96];
-  snprintf(arc, sizeof arc, "n%p -> n%p;", (void *)from, (void *)to);
-  return strstr(dot, arc) != NULL;
-}
-
 static char *dump_dot(volt_rt *rt) {
   char *buf = NULL;
   size_t len = 0;
@@ -961,7 +954,7 @@ static char *dump_dot(volt_rt *rt) {
 /* a always reads b; b reads a only while f is on. f = 0: a = 11, b = 10,
  * an effect reads a. set(f, 1): the flush checks a, which brings b up to
  * date first; b now reads a, which is being checked, not running: that is
- * the cycle a -> b -> a. Expected (DESIGN §5: "a computed that reads
+ * the cycle a -> b -> a. Expected (docs/guide.md: "a computed that reads
  * itself, directly or not, reads VOLT_ECYCLE"): a and b both read
  * VOLT_ECYCLE, and the graph does not keep both edges (a reads b and b
  * reads a: later walks would go round it forever). The choice of which one
@@ -978,13 +971,17 @@ START_TEST(cycle_formed_during_check) {
   memset(&d, 0, sizeof d);
   memset(&r, 0, sizeof r);
   ENV_OPEN(e);
-  d.f = volt_signal(e.rt, volt_int(0), &(volt_opts){.name = "f"});
-  d.a = volt_computed(e.rt, cy7_a, &d, &(volt_opts){.name = "a"});
-  d.b = volt_computed(e.rt, cy7_b, &d, &(volt_opts){.name = "b"});
+  d.f = volt_signal(e.rt, volt_int(0), &(volt_opts){.name = "cy7_f"});
+  d.a = volt_computed(e.rt, cy7_a, &d, &(volt_opts){.name = "cy7_a"});
+  d.b = volt_computed(e.rt, cy7_b, &d, &(volt_opts){.name = "cy7_b"});
   r.src = d.a;
   ck_assert_ptr_nonnull(volt_effect(e.rt, rd1_fn, &r));
   ck_assert_int_eq(r.i, 11);
   ck_assert_int_eq(h_int(volt_get(d.b)), 10);
+  dot = dump_dot(e.rt); /* the arcs are found by name: a reads b, b does not read a */
+  ck_assert_msg(h_dot_has_arc(dot, "cy7_b", "cy7_a") && !h_dot_has_arc(dot, "cy7_a", "cy7_b"),
+                "arcs before the cycle:\n%s", dot);
+  free(dot);
 
   ck_assert_int_eq(volt_set(d.f, volt_int(1)), 0);
   ck_assert_msg(r.runs == 2 && r.code == VOLT_ECYCLE,
@@ -993,7 +990,7 @@ START_TEST(cycle_formed_during_check) {
   ck_assert_int_eq(volt_err_code(volt_get(d.a)), VOLT_ECYCLE);
   ck_assert_int_eq(volt_err_code(volt_get(d.b)), VOLT_ECYCLE);
   dot = dump_dot(e.rt);
-  ck_assert_msg(!(has_arc(dot, d.b, d.a) && has_arc(dot, d.a, d.b)),
+  ck_assert_msg(!(h_dot_has_arc(dot, "cy7_a", "cy7_b") && h_dot_has_arc(dot, "cy7_b", "cy7_a")),
                 "the graph keeps the cycle a -> b -> a:\n%s", dot);
   free(dot);
 
@@ -1099,7 +1096,7 @@ static void rel9_release(volt_val v, void *ud) {
 /* p = signal(PTR box1, release: writes t), an effect reads p, another reads
  * t. set(p, box2): box1 is released when the flush ends and the hook writes
  * t = 1. Expected: the effect on t has run (and seen 1) by the time volt_set
- * returns, sync mode (DESIGN §4: effects run at the end of the single write
+ * returns, sync mode (docs/guide.md: effects run at the end of the single write
  * outside a batch).
  * Today (a7383f5): fails, "rt.runs == 1": the hook's write (t is 1) queues
  * the effect after the flush's last round; it stays queued until some
@@ -1176,20 +1173,21 @@ static volt_val lin10_fn(void *ud) {
   return volt_int(l->k * volt_as_int(v));
 }
 
-/* DESIGN §5 (alien-signals, Preact, TC39): when the last subscriber of a
- * computed leaves, the computed drops its own dependency edges,
+/* Peer semantics (alien-signals, Preact, TC39; docs/guide.md): when the
+ * last subscriber of a computed leaves, the computed drops its own dependency edges,
  * transitively, so `unwatched` fires down to the sources; it re-evaluates
  * or revalidates when read or observed again; a computed only ever read at
- * top level stays cached. (This replaces the lead's earlier decision A7 in
- * tests/CORE_BUGS.md.) s (hooks) -> c = 2s -> effect. Dispose the effect:
- * s's unwatched fires, no edges are left. A top-level read gives 2 (c runs
- * again or revalidates: at most one more run), links c to s again (s's
- * watched fires a second time: alien-signals' choice, where a computed
- * read at top level tracks its sources) and c stays cached: a second read
- * does not run it; a write to s and a read run it exactly once.
+ * top level stays cached. (This replaces the lead's earlier decision that
+ * a live computed keeps its sources watched.) s (hooks) -> c = 2s ->
+ * effect. Dispose the effect: s's unwatched fires, no edges are left. A
+ * top-level read gives 2 (c runs again or revalidates: at most one more
+ * run), links c to s again (s's watched fires a second time: alien-signals'
+ * choice, where a computed read at top level tracks its sources) and c
+ * stays cached: a second read does not run it; a write to s and a read run
+ * it exactly once.
  * Today (a7383f5): fails, "h.unwatched == 0": disposing the effect leaves
  * c's edge to s (a computed keeps its dependencies while it lives, the
- * lead's decision A7). */
+ * lead's earlier decision). */
 START_TEST(unobserved_computed_unlinks) {
   h_env e;
   hk10 h = {0, 0};
@@ -1311,7 +1309,7 @@ static void burst11_fn(void *ud) {
   }
 }
 
-/* DESIGN §9: "after a burst of nodes is disposed, the runtime gives memory
+/* docs/guide.md: "after a burst of nodes is disposed, the runtime gives memory
  * back beyond a bounded reserve". 100,000 signals and 100,000 computeds
  * (each read once: 100,000 edges) in a scope; dispose the scope. Expected:
  * live nodes and edges back to what they were, and the bytes the runtime
@@ -1377,7 +1375,7 @@ static volt_val wide12_sum(void *ud) {
  * effect do not run), and each disposal must cost O(1) in w's width.
  * Expected counts: after each 10,000 disposals, edges = 1 (effect -> w) +
  * signals left, live nodes = 2 + signals left; the effect is still live.
- * Not a timed assertion (DESIGN §9 bars are measured, not asserted): the
+ * Not a timed assertion (speed bars are measured by bench/, not asserted): the
  * quadratic cost is guarded by Check's timeout (60 s) and by the fuzzer.
  * Today (a7383f5): passes, about 1 s per run here (1.7 s reported; each
  * disposal walks w's singly linked dependency list from its head,

@@ -1,4 +1,4 @@
-/* tests/test_runtime.c - the runtime on a libuv loop (DESIGN.md §2, §4).
+/* tests/test_runtime.c - the runtime on a libuv loop.
  *
  * Every test that makes a loop ends with uv_run and uv_loop_close == 0
  * (directly or through h_env_close). Cross-thread checks record on the

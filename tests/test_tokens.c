@@ -1,4 +1,7 @@
-/* tests/test_tokens.c - tokens, acks, joins and events (DESIGN.md §6, §7).
+/* tests/test_tokens.c - tokens, acks, joins and events (include/volt/
+ * token.h, docs/tokens.md), through the public API only. The cases that watch a token's transitions
+ * through the internal hook (volt__token_observe) or pin its handle-table
+ * slot are in test_internals.c.
  *
  * Most tests run twice (tcase_add_loop_test, _i = 0..1): on a loop-less
  * runtime and on a runtime attached to a fresh uv loop (sync flush).
@@ -15,53 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokens/tokens.h"
-
 #define ENV_OPEN(e) h_env_open(&(e), _i, NULL)
 
 /* ------------------------------------------------------------------------
- * Helpers
+ * Helpers (the token observer, h_obs / h_observe, is in harness.h: the
+ * suite test_internals uses it too)
  * ------------------------------------------------------------------------ */
-
-/* An effect observing one token: every read, and the invariants of §6 (an
- * error only while FAILED, an ack only while PENDING). */
-typedef struct obs {
-  volt_node *tok;
-  int runs;
-  int status;
-  int err;
-  char msg[64];
-  volt_ack ack;
-  volt_val stamp;
-  int bad;
-} obs;
-
-static void obs_fn(void *ud) {
-  obs *o = ud;
-  volt_val e, s;
-  o->runs++;
-  o->status = volt_token_status(o->tok);
-  e = volt_token_error(o->tok);
-  o->ack = volt_token_ack(o->tok);
-  s = volt_token_stamp(o->tok);
-  o->stamp = s;
-  o->err = volt_err_code(e);
-  snprintf(o->msg, sizeof o->msg, "%s", volt_err_msg(e));
-  if (o->status == VOLT_PENDING && !volt_is_nil(e)) o->bad++;
-  if (o->status == VOLT_FAILED && !volt_is_err(e)) o->bad++;
-  if (o->status != VOLT_FAILED && !volt_is_nil(e)) o->bad++;
-  if ((o->status == VOLT_PENDING) == volt_ack_is_none(o->ack)) o->bad++;
-}
-
-static volt_node *observe(obs *o, volt_rt *rt, volt_node *tok) {
-  volt_node *eff;
-  memset(o, 0, sizeof *o);
-  o->tok = tok;
-  eff = volt_effect(rt, obs_fn, o);
-  ck_assert_ptr_nonnull(eff);
-  ck_assert_int_eq(o->runs, 1);
-  return eff;
-}
 
 static void pump_close_cb(uv_async_t *h) { uv_close((uv_handle_t *)h, NULL); }
 
@@ -80,39 +42,6 @@ static void pump(h_env *e) {
 }
 
 static int64_t stamp_int(volt_node *tok) { return h_int(volt_token_stamp(tok)); }
-
-/* A hook log of token transitions (internal observer). */
-typedef struct hooklog {
-  h_log log;
-  int mints, stales, oks, fails;
-} hooklog;
-
-static void hook_fn(volt_node *tok, unsigned what, volt_ack ack, void *ud) {
-  hooklog *h = ud;
-  (void)tok;
-  (void)ack;
-  switch (what) {
-  case VOLT__TOK_MINT: h->mints++; break;
-  case VOLT__TOK_STALE: h->stales++; break;
-  case VOLT__TOK_OK: h->oks++; break;
-  case VOLT__TOK_FAIL: h->fails++; break;
-  default: break;
-  }
-}
-
-/* Logs `id` for every OK/FAIL of the token it is set on (order checks). */
-typedef struct order_ud {
-  h_log *log;
-  int id;
-} order_ud;
-
-static void order_hook(volt_node *tok, unsigned what, volt_ack ack, void *ud) {
-  order_ud *o = ud;
-  (void)tok;
-  (void)ack;
-  if (what == VOLT__TOK_OK) h_log_push(o->log, o->id);
-  if (what == VOLT__TOK_FAIL) h_log_push(o->log, -o->id);
-}
 
 /* ------------------------------------------------------------------------
  * §6 transitions, flags 0
@@ -152,13 +81,13 @@ END_TEST
 
 START_TEST(token_idle_fire_ack_ok) {
   h_env e;
-  obs o;
+  h_obs o;
   volt_node *ev, *tok;
   volt_ack a;
   ENV_OPEN(e);
   ev = volt_event(e.rt);
   tok = volt_token(e.rt, ev, 0, NULL);
-  observe(&o, e.rt, tok);
+  h_observe(&o, e.rt, tok);
   ck_assert_int_eq(o.status, VOLT_IDLE);
 
   /* IDLE --fire--> PENDING with a new ack, stamped with the payload */
@@ -185,13 +114,13 @@ END_TEST
 
 START_TEST(token_pending_drops_events) {
   h_env e;
-  obs o;
+  h_obs o;
   volt_node *ev, *tok;
   volt_ack a;
   ENV_OPEN(e);
   ev = volt_event(e.rt);
   tok = volt_token(e.rt, ev, 0, NULL);
-  observe(&o, e.rt, tok);
+  h_observe(&o, e.rt, tok);
   ck_assert_int_eq(volt_emit(ev, volt_int(1)), 0);
   a = volt_token_ack(tok);
   ck_assert_int_eq(o.runs, 2);
@@ -212,14 +141,14 @@ END_TEST
 
 START_TEST(token_ack_fail_and_retry) {
   h_env e;
-  obs o;
+  h_obs o;
   volt_node *ev, *tok;
   volt_ack a, b;
   char msg[32];
   ENV_OPEN(e);
   ev = volt_event(e.rt);
   tok = volt_token(e.rt, ev, 0, NULL);
-  observe(&o, e.rt, tok);
+  h_observe(&o, e.rt, tok);
   volt_emit(ev, volt_int(1));
   a = volt_token_ack(tok);
 
@@ -258,14 +187,14 @@ END_TEST
 
 START_TEST(token_stale_acks_change_nothing) {
   h_env e;
-  obs o;
+  h_obs o;
   volt_node *ev, *tok;
   volt_ack a, b, fake;
   int runs;
   ENV_OPEN(e);
   ev = volt_event(e.rt);
   tok = volt_token(e.rt, ev, 0, NULL);
-  observe(&o, e.rt, tok);
+  h_observe(&o, e.rt, tok);
 
   /* NONE */
   ck_assert_int_eq(volt_ack_ok(VOLT_ACK_NONE), VOLT_EINVAL);
@@ -342,7 +271,8 @@ START_TEST(token_disposed_acks_stale) {
   volt_dispose(tok);
   ck_assert_int_eq(volt_ack_ok(a), VOLT_ESTALE);
   ck_assert_int_eq(volt_ack_fail(a, -1, "x"), VOLT_ESTALE);
-  /* the disposed token's id is reused, never with the same generation */
+  /* later tokens never get an ack equal to the disposed one's (that the
+   * slot is reused is pinned by test_internals:token_id_reused_new_generation) */
   for (i = 0; i < 8; i++) {
     tok2 = volt_token(e.rt, ev, 0, NULL);
     ck_assert_ptr_nonnull(tok2);
@@ -351,7 +281,6 @@ START_TEST(token_disposed_acks_stale) {
     ck_assert(!volt_ack_eq(a, b));
     ck_assert_int_eq(volt_ack_ok(a), VOLT_ESTALE);
     ck_assert_int_eq(volt_token_status(tok2), VOLT_PENDING);
-    if (i == 0) ck_assert_uint_eq(b.id, a.id); /* the id itself is reused */
     volt_dispose(tok2);
     ck_assert_int_eq(volt_ack_ok(b), VOLT_ESTALE);
   }
@@ -378,13 +307,13 @@ static void acker_fn(void *ud) {
 
 START_TEST(token_ack_in_flush) {
   h_env e;
-  obs o;
+  h_obs o;
   acker w;
   volt_node *ev, *tok;
   ENV_OPEN(e);
   ev = volt_event(e.rt);
   tok = volt_token(e.rt, ev, 0, NULL);
-  observe(&o, e.rt, tok);
+  h_observe(&o, e.rt, tok);
   memset(&w, 0, sizeof w);
   w.tok = tok;
   ck_assert_ptr_nonnull(volt_effect(e.rt, acker_fn, &w));
@@ -421,63 +350,6 @@ END_TEST
 /* ------------------------------------------------------------------------
  * Flags
  * ------------------------------------------------------------------------ */
-
-START_TEST(token_cyclic_supersedes) {
-  h_env e;
-  obs o;
-  hooklog hl;
-  volt_node *ev, *tok;
-  volt_ack a, b, c;
-  ENV_OPEN(e);
-  ev = volt_event(e.rt);
-  tok = volt_token(e.rt, ev, VOLT_TOKEN_CYCLIC, NULL);
-  memset(&hl, 0, sizeof hl);
-  ck_assert_int_eq(volt__token_observe(tok, hook_fn, &hl), 0);
-  observe(&o, e.rt, tok);
-  volt_emit(ev, volt_int(1));
-  a = volt_token_ack(tok);
-  ck_assert_int_eq(o.runs, 2);
-  ck_assert_int_eq(hl.mints, 1);
-
-  /* a new event while pending: new ack, the old one stale, notified */
-  volt_emit(ev, volt_int(2));
-  b = volt_token_ack(tok);
-  ck_assert(!volt_ack_eq(a, b));
-  ck_assert_int_eq(o.runs, 3);
-  ck_assert_int_eq(o.status, VOLT_PENDING);
-  ck_assert_int_eq(stamp_int(tok), 2);
-  ck_assert_int_eq(hl.mints, 2);
-  ck_assert_int_eq(hl.stales, 1);
-  ck_assert_int_eq(volt_ack_ok(a), VOLT_ESTALE);
-  ck_assert_int_eq(volt_ack_fail(a, -1, "old"), VOLT_ESTALE);
-  ck_assert_int_eq(o.status, VOLT_PENDING);
-
-  /* two emits in one batch: two occurrences, latest wins */
-  volt_batch_begin(e.rt);
-  volt_emit(ev, volt_int(3));
-  volt_emit(ev, volt_int(4));
-  volt_batch_end(e.rt);
-  c = volt_token_ack(tok);
-  ck_assert_int_eq(hl.mints, 4);
-  ck_assert_int_eq(hl.stales, 3);
-  ck_assert_int_eq(volt_ack_ok(b), VOLT_ESTALE);
-  ck_assert_int_eq(stamp_int(tok), 4);
-  ck_assert_int_eq(o.runs, 4); /* one flush, one run */
-  ck_assert_int_eq(volt_ack_ok(c), 0);
-  ck_assert_int_eq(o.status, VOLT_IDLE);
-  ck_assert_int_eq(hl.oks, 1);
-
-  /* a cyclic token that failed retries like any other */
-  volt_emit(ev, volt_int(5));
-  ck_assert_int_eq(volt_ack_fail(volt_token_ack(tok), -1, "f"), 0);
-  ck_assert_int_eq(o.status, VOLT_FAILED);
-  volt_emit(ev, volt_int(6));
-  ck_assert_int_eq(o.status, VOLT_PENDING);
-  ck_assert_int_eq(o.err, 0);
-  ck_assert_int_eq(o.bad, 0);
-  h_env_close(&e);
-}
-END_TEST
 
 START_TEST(token_stamped) {
   h_env e;
@@ -529,14 +401,14 @@ END_TEST
 
 START_TEST(token_rearm_event) {
   h_env e;
-  obs o;
+  h_obs o;
   volt_node *ev, *tok;
   volt_ack a, b;
   int runs;
   ENV_OPEN(e);
   ev = volt_event(e.rt);
   tok = volt_token(e.rt, ev, VOLT_TOKEN_REARM, NULL);
-  observe(&o, e.rt, tok);
+  h_observe(&o, e.rt, tok);
   /* nothing dropped: an ok ack goes IDLE */
   volt_emit(ev, volt_int(1));
   ck_assert_int_eq(volt_ack_ok(volt_token_ack(tok)), 0);
@@ -578,13 +450,13 @@ END_TEST
 
 START_TEST(token_rearm_state) {
   h_env e;
-  obs o;
+  h_obs o;
   volt_node *sig, *tok;
   volt_ack a;
   ENV_OPEN(e);
   sig = volt_signal(e.rt, volt_nil(), NULL);
   tok = volt_token(e.rt, sig, VOLT_TOKEN_REARM | VOLT_TOKEN_STAMPED, NULL);
-  observe(&o, e.rt, tok);
+  h_observe(&o, e.rt, tok);
   ck_assert_int_eq(o.status, VOLT_IDLE);
   volt_set(sig, volt_int(1));
   ck_assert_int_eq(o.status, VOLT_PENDING);
@@ -627,7 +499,7 @@ static bool above_10(volt_val v, void *ud) {
 
 START_TEST(token_state_source_custom_on) {
   h_env e;
-  obs o;
+  h_obs o;
   volt_node *sig, *tok, *tok2;
   volt_token_opts opts;
   int calls = 0;
@@ -645,7 +517,7 @@ START_TEST(token_state_source_custom_on) {
 
   volt_set(sig, volt_int(0));
   tok = volt_token(e.rt, sig, 0, &opts);
-  observe(&o, e.rt, tok);
+  h_observe(&o, e.rt, tok);
   ck_assert_int_eq(o.status, VOLT_IDLE);
   volt_set(sig, volt_int(5)); /* a change, but not on */
   ck_assert_int_eq(o.status, VOLT_IDLE);
@@ -673,12 +545,12 @@ END_TEST
 
 START_TEST(token_state_source_default_on) {
   h_env e;
-  obs o;
+  h_obs o;
   volt_node *sig, *tok;
   ENV_OPEN(e);
   sig = volt_signal(e.rt, volt_nil(), NULL);
   tok = volt_token(e.rt, sig, 0, NULL);
-  observe(&o, e.rt, tok);
+  h_observe(&o, e.rt, tok);
   /* default: not NIL counts, false too */
   volt_set(sig, volt_bool(false));
   ck_assert_int_eq(o.status, VOLT_PENDING);
@@ -707,7 +579,7 @@ static volt_val dbl_fn(void *ud) {
 
 START_TEST(token_computed_source) {
   h_env e;
-  obs o;
+  h_obs o;
   dbl d;
   volt_node *sig, *comp, *tok;
   ENV_OPEN(e);
@@ -715,7 +587,7 @@ START_TEST(token_computed_source) {
   d.src = sig;
   comp = volt_computed(e.rt, dbl_fn, &d, NULL);
   tok = volt_token(e.rt, comp, 0, NULL);
-  observe(&o, e.rt, tok);
+  h_observe(&o, e.rt, tok);
   volt_set(sig, volt_int(2));
   ck_assert_int_eq(o.status, VOLT_PENDING);
   ck_assert_int_eq(h_int(o.stamp), 4);
@@ -764,43 +636,6 @@ START_TEST(token_reads_never_lag_source) {
   volt_set(sig, volt_int(20));
   ck_assert_int_eq(g.bad, 0);
   ck_assert_int_eq(volt_token_status(g.tok), VOLT_PENDING);
-  h_env_close(&e);
-}
-END_TEST
-
-START_TEST(token_event_equal_payloads) {
-  h_env e;
-  volt_node *ev, *tok, *rearm;
-  hooklog hl;
-  ENV_OPEN(e);
-  ev = volt_event(e.rt);
-  tok = volt_token(e.rt, ev, 0, NULL);
-  rearm = volt_token(e.rt, ev, VOLT_TOKEN_REARM, NULL);
-  memset(&hl, 0, sizeof hl);
-  volt__token_observe(tok, hook_fn, &hl);
-  /* equal payloads are separate occurrences */
-  volt_emit(ev, volt_int(1));
-  ck_assert_int_eq(volt_ack_ok(volt_token_ack(tok)), 0);
-  volt_emit(ev, volt_int(1));
-  ck_assert_int_eq(volt_token_status(tok), VOLT_PENDING);
-  ck_assert_int_eq(hl.mints, 2);
-  ck_assert_int_eq(volt_ack_ok(volt_token_ack(tok)), 0);
-  /* the REARM token saw the second 1 dropped: its ack re-arms */
-  ck_assert_int_eq(volt_ack_ok(volt_token_ack(rearm)), 0);
-  ck_assert_int_eq(volt_token_status(rearm), VOLT_PENDING);
-  ck_assert_int_eq(volt_ack_ok(volt_token_ack(rearm)), 0);
-  ck_assert_int_eq(volt_token_status(rearm), VOLT_IDLE);
-  /* two emits in one batch: two occurrences (the second one dropped, and
-   * remembered by the REARM token) */
-  volt_batch_begin(e.rt);
-  volt_emit(ev, volt_int(5));
-  volt_emit(ev, volt_int(5));
-  volt_batch_end(e.rt);
-  ck_assert_int_eq(hl.mints, 3);
-  ck_assert_int_eq(volt_ack_ok(volt_token_ack(rearm)), 0);
-  ck_assert_int_eq(volt_token_status(rearm), VOLT_PENDING); /* re-armed */
-  ck_assert_int_eq(volt_ack_ok(volt_token_ack(rearm)), 0);
-  ck_assert_int_eq(volt_token_status(rearm), VOLT_IDLE);
   h_env_close(&e);
 }
 END_TEST
@@ -1048,48 +883,6 @@ END_TEST
  * Joins
  * ------------------------------------------------------------------------ */
 
-START_TEST(join_success_in_order) {
-  h_env e;
-  volt_node *ev, *t[3];
-  volt_ack acks[5], j;
-  order_ud ou[3];
-  h_log log;
-  int i;
-  obs o;
-  ENV_OPEN(e);
-  memset(&log, 0, sizeof log);
-  ev = volt_event(e.rt);
-  for (i = 0; i < 3; i++) {
-    t[i] = volt_token(e.rt, ev, 0, NULL);
-    ou[i].log = &log;
-    ou[i].id = i + 1;
-    volt__token_observe(t[i], order_hook, &ou[i]);
-  }
-  observe(&o, e.rt, t[2]);
-  volt_emit(ev, volt_int(1));
-  /* children out of creation order, with NONE among them */
-  acks[0] = volt_token_ack(t[2]);
-  acks[1] = VOLT_ACK_NONE;
-  acks[2] = volt_token_ack(t[0]);
-  acks[3] = volt_token_ack(t[1]);
-  acks[4] = VOLT_ACK_NONE;
-  j = volt_ack_join(e.rt, acks, 5);
-  ck_assert(!volt_ack_is_none(j));
-  ck_assert_int_eq(o.runs, 2);
-  ck_assert_int_eq(volt_ack_ok(j), 0);
-  {
-    int want[] = {3, 1, 2};
-    h_log_expect(&log, 3, want);
-  }
-  for (i = 0; i < 3; i++) ck_assert_int_eq(volt_token_status(t[i]), VOLT_IDLE);
-  ck_assert_int_eq(o.runs, 3); /* committed as one: one flush */
-  /* the join is spent; so are its children */
-  ck_assert_int_eq(volt_ack_ok(j), VOLT_ESTALE);
-  ck_assert_int_eq(volt_ack_ok(acks[0]), VOLT_ESTALE);
-  h_env_close(&e);
-}
-END_TEST
-
 START_TEST(join_failure_fans_out) {
   h_env e;
   volt_node *ev, *t[3];
@@ -1146,59 +939,6 @@ START_TEST(join_none_and_stale_children) {
   volt_ack_ok(acks[1]);
   ck_assert_int_eq(volt_ack_ok(j), VOLT_ESTALE);
   ck_assert_int_eq(volt_ack_join(NULL, acks, 2).id, 0);
-  h_env_close(&e);
-}
-END_TEST
-
-START_TEST(join_nested) {
-  h_env e;
-  volt_node *ev, *t[4];
-  volt_ack a[4], j1, j2, j3, kids[3];
-  order_ud ou[4];
-  h_log log;
-  int i;
-  ENV_OPEN(e);
-  memset(&log, 0, sizeof log);
-  ev = volt_event(e.rt);
-  for (i = 0; i < 4; i++) {
-    t[i] = volt_token(e.rt, ev, 0, NULL);
-    ou[i].log = &log;
-    ou[i].id = i + 1;
-    volt__token_observe(t[i], order_hook, &ou[i]);
-  }
-  volt_emit(ev, volt_int(1));
-  for (i = 0; i < 4; i++) a[i] = volt_token_ack(t[i]);
-  j1 = volt_ack_join(e.rt, a, 2); /* 1 2 */
-  kids[0] = a[2];
-  kids[1] = j1;
-  j2 = volt_ack_join(e.rt, kids, 2); /* 3 (1 2) */
-  kids[0] = j2;
-  kids[1] = a[3];
-  kids[2] = j1; /* the same join twice: acked once */
-  j3 = volt_ack_join(e.rt, kids, 3);
-  ck_assert_int_eq(volt_ack_ok(j3), 0);
-  {
-    int want[] = {3, 1, 2, 4};
-    h_log_expect(&log, 4, want);
-  }
-  ck_assert_int_eq(volt_ack_ok(j1), VOLT_ESTALE);
-  ck_assert_int_eq(volt_ack_ok(j2), VOLT_ESTALE);
-  /* a long chain of joins (each holding the previous): no recursion */
-  {
-    volt_node *tk = volt_token(e.rt, ev, 0, NULL);
-    volt_ack chain;
-    volt_emit(ev, volt_int(2));
-    chain = volt_token_ack(t[0]);
-    kids[1] = volt_token_ack(tk);
-    for (i = 0; i < 20000; i++) {
-      kids[0] = chain;
-      chain = volt_ack_join(e.rt, kids, 2);
-      ck_assert(!volt_ack_is_none(chain));
-    }
-    ck_assert_int_eq(volt_ack_fail(chain, -1, "chain"), 0);
-    ck_assert_int_eq(volt_token_status(t[0]), VOLT_FAILED);
-    ck_assert_int_eq(volt_token_status(tk), VOLT_FAILED);
-  }
   h_env_close(&e);
 }
 END_TEST
@@ -1534,7 +1274,7 @@ static void wave_thread(void *ud) {
 
 static bool wave_on(volt_val v, void *ud) {
   seen *s = ud;
-  int64_t idx = v.tag == VOLT_PTR ? ((h_box *)v.u.p)->v : -(int64_t)volt_err_code(v);
+  int64_t idx = volt_tag(v) == VOLT_PTR ? ((h_box *)volt_as_ptr(v))->v : -(int64_t)volt_err_code(v);
   if (idx != s->next[0]) s->out_of_order++;
   s->next[0] = idx + 1;
   s->count++;
@@ -1699,7 +1439,7 @@ static void one_ack_thread(void *ud) {
 
 START_TEST(thread_ack_deferred) {
   h_env e;
-  obs o;
+  h_obs o;
   volt_node *ev, *tok;
   one_ack oa;
   uv_thread_t th;
@@ -1707,7 +1447,7 @@ START_TEST(thread_ack_deferred) {
   h_env_open(&e, H_DEFERRED, NULL);
   ev = volt_event(e.rt);
   tok = volt_token(e.rt, ev, 0, NULL);
-  observe(&o, e.rt, tok);
+  h_observe(&o, e.rt, tok);
   volt_emit(ev, volt_int(1));
   ck_assert_int_eq(uv_run(e.lp, UV_RUN_NOWAIT), 0);
   ck_assert_int_eq(o.status, VOLT_PENDING);
@@ -1815,22 +1555,48 @@ static void component(void *ud) {
   c->tok = volt_token(volt_node_rt(c->ev), c->ev, 0, NULL);
 }
 
+/* A token made inside a scope belongs to it (token.h: "The token belongs to
+ * the current owner ... disposing it makes its ack stale"): disposing the
+ * scope disposes the token. */
 START_TEST(token_owned_by_scope) {
   h_env e;
   comp_ud c;
-  volt_node *scope;
-  volt_ack a;
+  volt_node *scope, *outside;
+  volt_ack a, b;
+  size_t live0;
   ENV_OPEN(e);
   memset(&c, 0, sizeof c);
   c.ev = volt_event(e.rt);
+  outside = volt_token(e.rt, c.ev, 0, NULL); /* made outside the scope */
+  ck_assert_ptr_nonnull(outside);
+  live0 = h_stats(e.rt).live_nodes;
   scope = volt_scope(e.rt, component, &c);
   ck_assert_ptr_nonnull(scope);
   ck_assert_ptr_nonnull(c.tok);
-  volt_emit(c.ev, volt_int(1));
+  ck_assert_int_eq(c.runs, 1);
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 + 2); /* the scope and its token */
+  ck_assert_int_eq(volt_emit(c.ev, volt_int(1)), 0);
+  ck_assert_int_eq(volt_token_status(c.tok), VOLT_PENDING);
   a = volt_token_ack(c.tok);
+  b = volt_token_ack(outside);
+  ck_assert(!volt_ack_is_none(a)); /* a live ack, never used: only a disposal can stale it */
+  ck_assert(!volt_ack_is_none(b));
+
   volt_dispose(scope);
+  /* The token went with its scope. It is not read again (a disposed node
+   * must not be used): its ack and the live count say it is gone. */
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0);
   ck_assert_int_eq(volt_ack_ok(a), VOLT_ESTALE);
-  ck_assert_uint_eq(h_stats(e.rt).live_nodes, 1);
+  ck_assert_int_eq(volt_ack_fail(a, -1, "late"), VOLT_ESTALE);
+  /* the token made outside the scope is untouched */
+  ck_assert_int_eq(volt_token_status(outside), VOLT_PENDING);
+  ck_assert_int_eq(volt_ack_ok(b), 0);
+  ck_assert_int_eq(volt_token_status(outside), VOLT_IDLE);
+  /* a later occurrence mints for the live token only; the old ack stays stale */
+  ck_assert_int_eq(volt_emit(c.ev, volt_int(2)), 0);
+  ck_assert_int_eq(volt_token_status(outside), VOLT_PENDING);
+  ck_assert_int_eq(volt_ack_ok(a), VOLT_ESTALE);
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0);
   h_env_close(&e);
 }
 END_TEST
@@ -1897,14 +1663,14 @@ START_TEST(token_source_reads_its_token) {
   h_env e;
   selfsrc x;
   volt_node *comp;
-  obs o;
+  h_obs o;
   ENV_OPEN(e);
   memset(&x, 0, sizeof x);
   x.s = volt_signal(e.rt, volt_int(0), NULL);
   comp = volt_computed(e.rt, selfsrc_fn, &x, NULL);
   x.tok = volt_token(e.rt, comp, 0, NULL);
   ck_assert_ptr_nonnull(x.tok);
-  observe(&o, e.rt, x.tok);
+  h_observe(&o, e.rt, x.tok);
   ck_assert_int_eq(o.status, VOLT_IDLE);
   volt_set(x.s, volt_int(5));
   ck_assert_int_eq(o.status, VOLT_PENDING);
@@ -2000,7 +1766,6 @@ static Suite *tokens_suite(void) {
   tcase_add_loop_test(tc, token_ack_in_computed_eperm, 0, 2);
 
   tc = h_tcase(s, "flags");
-  tcase_add_loop_test(tc, token_cyclic_supersedes, 0, 2);
   tcase_add_loop_test(tc, token_stamped, 0, 2);
   tcase_add_loop_test(tc, token_stamped_cyclic_restamps, 0, 2);
   tcase_add_loop_test(tc, token_rearm_event, 0, 2);
@@ -2011,7 +1776,6 @@ static Suite *tokens_suite(void) {
   tcase_add_loop_test(tc, token_state_source_default_on, 0, 2);
   tcase_add_loop_test(tc, token_computed_source, 0, 2);
   tcase_add_loop_test(tc, token_reads_never_lag_source, 0, 2);
-  tcase_add_loop_test(tc, token_event_equal_payloads, 0, 2);
   tcase_add_loop_test(tc, token_event_custom_on, 0, 2);
   tcase_add_loop_test(tc, token_source_disposed, 0, 2);
   tcase_add_loop_test(tc, token_ptr_stamps, 0, 2);
@@ -2021,10 +1785,8 @@ static Suite *tokens_suite(void) {
   tcase_add_loop_test(tc, event_emit_async_same_thread, 0, 2);
 
   tc = h_tcase(s, "joins");
-  tcase_add_loop_test(tc, join_success_in_order, 0, 2);
   tcase_add_loop_test(tc, join_failure_fans_out, 0, 2);
   tcase_add_loop_test(tc, join_none_and_stale_children, 0, 2);
-  tcase_add_loop_test(tc, join_nested, 0, 2);
   tcase_add_loop_test(tc, join_unacked_joins_are_swept, 0, 2);
 
   tc = h_tcase(s, "threads");
