@@ -330,14 +330,16 @@ static inline int64_t volt__payload_of(volt_val v) {
 }
 static inline bool volt__store(volt__core *c, volt_node *n, volt_val v) {
   uint32_t f = n->flags;
-  /* No hooks, no errors, no NUM (NaN and -0.0 need volt_val_eq): the same
-   * tag and bits mean equal. */
-  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && v.tag != VOLT_ERR &&
-      v.tag != VOLT_NUM) {
+  /* No hooks, no errors: the same tag and bits mean equal, and so do two
+   * NUMs that compare equal or are both NaN (volt_val_eq). */
+  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && v.tag != VOLT_ERR) {
     uint32_t vt = (uint32_t)v.tag << VOLT__VT_SHIFT;
     int64_t p = volt__payload_of(v);
-    if ((f & (VOLT__F_HAS_VALUE | VOLT__VT_MASK)) == (VOLT__F_HAS_VALUE | vt) && n->val.i == p)
-      return false;
+    if ((f & (VOLT__F_HAS_VALUE | VOLT__VT_MASK)) == (VOLT__F_HAS_VALUE | vt)) {
+      if (n->val.i == p) return false;
+      if (v.tag == VOLT_NUM && (n->val.n == v.u.n || (n->val.n != n->val.n && v.u.n != v.u.n)))
+        return false;
+    }
     n->val.i = p;
     n->flags = (f & ~VOLT__VT_MASK) | vt | VOLT__F_HAS_VALUE;
     return true;
@@ -405,6 +407,24 @@ volt_val volt__peek_fresh(volt__core *c, volt_node *n);
 
 /* ---- user code and flushing (here and flush.c) ------------------------------------------ */
 
+/* Fast path (VOLT_FAST_PATHS): the node the running tracker read last on
+ * this thread. Reading it again, still up to date, needs nothing else: it
+ * is tracked already, and being set proves the thread. Forgotten whenever
+ * the context changes. */
+#if VOLT_FAST_PATHS
+#if defined(__GNUC__)
+extern _Thread_local volt_node *volt__tls_last
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+#else
+extern _Thread_local volt_node *volt__tls_last;
+#endif
+#define VOLT__FP_FORGET() (volt__tls_last = NULL)
+#define VOLT__FP_REMEMBER(n) (volt__tls_last = (n))
+#else
+#define VOLT__FP_FORGET() ((void)0)
+#define VOLT__FP_REMEMBER(n) ((void)0)
+#endif
+
 /* The one way into user code. Saves the context, installs `now`, and
  * counts the depth: no flush starts and no slot is reused until the
  * outermost leave. */
@@ -412,11 +432,13 @@ static inline void volt__enter(volt__core *c, volt__context *saved, volt__contex
   *saved = c->cx;
   c->cx = now;
   c->depth++;
+  VOLT__FP_FORGET();
 }
 /* Restores the context saved by volt__enter. */
 static inline void volt__leave(volt__core *c, const volt__context *saved) {
   c->cx = *saved;
   c->depth--;
+  VOLT__FP_FORGET();
 }
 
 /* User code, a walk or a flush is on the stack: no flush may start and no

@@ -45,28 +45,19 @@ static void last_sub(volt__core *c, volt_node *dep) {
   }
 }
 
-/* Has the running node `sub` read edge e in this run (e is at or before
- * its cursor)? */
+/* Has the running node `sub` read edge e in this run? Everything from the
+ * head of its list to its cursor (deps_tail) was read in this run; the
+ * walk goes backwards from the cursor, where the recent reads are. */
 static bool read_in_run(volt__core *c, volt_node *sub, uint32_t e) {
-  if (!sub->deps_tail) return false;
-  for (uint32_t x = sub->deps; x; x = E(x)->next_dep) {
+  for (uint32_t x = sub->deps_tail; x; x = E(x)->prev_dep)
     if (x == e) return true;
-    if (x == sub->deps_tail) return false;
-  }
   return false;
 }
 
-int volt__link(volt__core *c, volt_node *dep, volt_node *sub) {
+/* A new edge dep -> sub after sub's cursor. 0 or VOLT_ENOMEM. */
+static int link_new(volt__core *c, volt_node *dep, volt_node *sub) {
   uint32_t prev = sub->deps_tail;
-  if (prev && E(prev)->dep == dep) return 0; /* read again */
   uint32_t next = prev ? E(prev)->next_dep : sub->deps;
-  if (next && E(next)->dep == dep) { /* as in the previous run */
-    sub->deps_tail = next;
-    return 0;
-  }
-  uint32_t st = dep->subs_tail; /* read earlier in this run? */
-  if (st && E(st)->sub == sub && (sub->flags & VOLT__F_RUNNING) && read_in_run(c, sub, st))
-    return 0;
   uint32_t e = volt__edge_alloc(c);
   if (!e) return VOLT_ENOMEM;
   volt__edge *ed = E(e);
@@ -87,10 +78,30 @@ int volt__link(volt__core *c, volt_node *dep, volt_node *sub) {
   return 0;
 }
 
+/* Read earlier in this run: the edge is dep's newest subscriber. */
+static bool read_earlier(volt__core *c, volt_node *dep, volt_node *sub) {
+  uint32_t st = dep->subs_tail;
+  return st && E(st)->sub == sub && (sub->flags & VOLT__F_RUNNING) && read_in_run(c, sub, st);
+}
+
+int volt__link(volt__core *c, volt_node *dep, volt_node *sub) {
+  uint32_t prev = sub->deps_tail;
+  if (prev && E(prev)->dep == dep) return 0; /* read again */
+  uint32_t next = prev ? E(prev)->next_dep : sub->deps;
+  if (next && E(next)->dep == dep) { /* as in the previous run */
+    sub->deps_tail = next;
+    return 0;
+  }
+  if (read_earlier(c, dep, sub)) return 0;
+  return link_new(c, dep, sub);
+}
+
+/* volt__track found neither the last read nor the next one of the previous
+ * run. */
 void volt__track_slow(volt__core *c, volt_node *n) {
   volt_node *t = c->cx.tracker;
-  if (!t || t == n || ((t->flags | n->flags) & VOLT__F_DISPOSED)) return;
-  if (volt__link(c, n, t)) t->flags |= VOLT__F_LOST;
+  if (t == n || ((t->flags | n->flags) & VOLT__F_DISPOSED) || read_earlier(c, n, t)) return;
+  if (link_new(c, n, t)) t->flags |= VOLT__F_LOST;
 }
 
 static void unlink_edge(volt__core *c, uint32_t e) {
@@ -324,10 +335,14 @@ static volt_val read(volt_node *n, bool tracked) {
 #define SETTLED (VOLT__F_ALIVE | VOLT__F_HAS_VALUE | VOLT__F_VALUE)
 
 volt_val volt_get(volt_node *n) {
+#if VOLT_FAST_PATHS
+  if (n == volt__tls_last && n && (n->flags & SETTLED_MASK) == SETTLED) return volt__value(n);
+#endif
   if (n && (n->flags & SETTLED_MASK) == SETTLED) {
     volt__core *c = volt__core_of(n);
     if (volt__on_loop(c) && !c->resync) {
       volt__track(c, n);
+      if (c->cx.tracker) VOLT__FP_REMEMBER(n);
       return volt__value(n);
     }
   }

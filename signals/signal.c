@@ -64,8 +64,11 @@ int volt_set(volt_node *n, volt_val v) {
   uint32_t f = n->flags;
   volt_val cur = (f & VOLT__F_VERR) ? volt__stored(n) : volt__value(n);
   volt_val latest = (f & VOLT__F_DIRTY) ? n->u.pending : cur;
-  bool same = !(f & VOLT__F_EQUALS) && v.tag != VOLT_ERR && v.tag != VOLT_NUM
-                  ? latest.tag == v.tag && volt__payload_of(latest) == volt__payload_of(v)
+  bool same = !(f & VOLT__F_EQUALS) && v.tag != VOLT_ERR
+                  ? latest.tag == v.tag && (volt__payload_of(latest) == volt__payload_of(v) ||
+                                            (v.tag == VOLT_NUM && (latest.u.n == v.u.n ||
+                                                                   (latest.u.n != latest.u.n &&
+                                                                    v.u.n != v.u.n))))
                   : volt__eq(c, n, latest, v);
   if (same) {
     if (v.tag == VOLT_PTR && v.u.p != latest.u.p) volt__release_now(c, n, v);
