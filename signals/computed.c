@@ -73,6 +73,13 @@ static bool evaluate(volt__core *c, volt_node *n) {
     n->flags |= VOLT__F_DIRTY;
     return false;
   }
+  if ((n->flags & VOLT__F_HAS_VALUE) && volt__holds_owned(n) && volt__graves_room(c, 1)) {
+    /* No room for the old value to wait: keep it, evaluate again later. */
+    volt__release_now(c, n, v);
+    n->flags |= VOLT__F_DIRTY;
+    c->resync = true;
+    return false;
+  }
   if (n->flags & VOLT__F_LOST) { /* a dependency was not recorded */
     volt__release_now(c, n, v);
     v = volt_err(VOLT_ENOMEM, NULL);

@@ -41,6 +41,8 @@ enum {
   VOLT__F_LOST = 1u << 17,     /* a read of its run could not be recorded */
   VOLT__F_CHECKING = 1u << 18, /* on the path of a check walk: a read of it
                                   from below is a cycle */
+  VOLT__F_OWED = 1u << 20,     /* a signal written while holding a value to
+                                  release: a grave slot is kept for it */
   VOLT__F_VALUE = 1u << 19,    /* its kind has a readable value (a copy of
                                   VOLT__KIND_VALUE: reads need not load the
                                   kind record) */
@@ -214,6 +216,7 @@ struct volt__core {
   uint32_t queue_head;
   VOLT__VEC(volt_node *) later; /* watchers: after the effects settle */
   VOLT__VEC(volt__grave) graves;
+  uint32_t graves_owed; /* slots kept for OWED signals */
   uint32_t batch;
   bool flushing, deferred, closing, close_pending;
   bool resync; /* a mark or a queue entry was lost to a failed allocation */
@@ -319,6 +322,18 @@ bool volt__eq(volt__core *c, volt_node *n, volt_val a, volt_val b);
  * or when the flush ends (watchers may still be shown it). */
 void volt__release_now(volt__core *c, volt_node *n, volt_val v);
 void volt__release_later(volt__core *c, volt_node *n, volt_val v);
+/* Makes sure `extra` more values can wait for the end of the flush on top
+ * of those already owed (c->graves_owed): a value replaced must never be
+ * released early for lack of room (a watcher may still hold it). 0 or
+ * VOLT_ENOMEM. */
+int volt__graves_room(volt__core *c, uint32_t extra);
+/* Does n hold a PTR its release hook will be called for? Watchers keep
+ * such a value borrowed until the end of the flush that replaced it (an
+ * error message they copy), so replacing it needs a grave slot. */
+static inline bool volt__holds_owned(const volt_node *n) {
+  uint32_t f = n->flags;
+  return (f & VOLT__F_RELEASE) && (f & VOLT__VT_MASK) == (uint32_t)VOLT_PTR << VOLT__VT_SHIFT;
+}
 /* Stores v as n's value unless it equals the current one (then v is
  * released unless it is the same pointer). True when the value changed;
  * the old value is released later. */

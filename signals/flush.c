@@ -135,11 +135,12 @@ int volt__flush(volt__core *c) {
       continue;
     }
     /* Settled: the values replaced meanwhile go. Their release hooks may
-     * write: then there is another round. */
-    if (!c->graves.len) break;
+     * write: then there is another round. While a listener could not be
+     * queued (resync), a watcher may still hold one of them: they wait. */
+    if (!c->graves.len || c->resync) break;
     drain_graves(c);
   }
-  drain_graves(c);
+  if (!c->resync) drain_graves(c);
   c->flushing = false;
   c->flushes++;
   if (rc == VOLT_ELOOP)
@@ -159,7 +160,8 @@ int volt__flush_if_allowed(volt__core *c) {
   if (c->deferred) {
     /* With nothing queued that could still show them, replaced values go
      * now rather than at the next flush. */
-    if (c->graves.len && c->queue_head == c->queue.len && !c->later.len) drain_graves(c);
+    if (c->graves.len && c->queue_head == c->queue.len && !c->later.len && !c->resync)
+      drain_graves(c);
     if (volt__has_work(c) && c->schedule) c->schedule(c);
     return 0;
   }

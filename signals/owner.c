@@ -234,6 +234,7 @@ void volt_untrack(volt_rt *rt, void (*fn)(void *ud), void *ud) {
   volt__enter(c, &saved, (volt__context){NULL, c->cx.owner, c->cx.computing});
   fn(ud);
   volt__leave(c, &saved);
+  volt__maybe_flush(c); /* what the block wrote, at the outermost level */
 }
 
 /* At close: every tree the runtime owns, newest first, then the runtime's

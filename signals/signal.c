@@ -8,7 +8,15 @@
 #include "signals/internal.h"
 
 /* Settles the pending value. True when it differs from the current one. */
+/* The grave kept for a written signal is now used (or not needed). */
+static void signal_paid(volt__core *c, volt_node *n) {
+  if (!(n->flags & VOLT__F_OWED)) return;
+  n->flags &= ~VOLT__F_OWED;
+  c->graves_owed--;
+}
+
 static bool signal_update(volt__core *c, volt_node *n) {
+  signal_paid(c, n);
   uint32_t f = n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING);
   n->flags = f;
   volt_val p = n->u.pending;
@@ -28,6 +36,7 @@ static bool signal_update(volt__core *c, volt_node *n) {
 }
 
 static void signal_dispose(volt__core *c, volt_node *n) {
+  signal_paid(c, n);
   if (!(n->flags & VOLT__F_DIRTY)) return;
   volt_val p = n->u.pending, v = volt__stored(n);
   n->u.pending = volt_nil();
@@ -73,6 +82,16 @@ int volt_set(volt_node *n, volt_val v) {
   if (same) {
     if (v.tag == VOLT_PTR && v.u.p != latest.u.p) volt__release_now(c, n, v);
     return 0;
+  }
+  if (!(n->flags & VOLT__F_DIRTY) && volt__holds_owned(n)) {
+    /* The current value will wait for the end of the flush: keep it a
+     * slot now, or change nothing. */
+    if (volt__graves_room(c, 1)) {
+      if (v.tag == VOLT_PTR) volt__release_now(c, n, v);
+      return VOLT_ENOMEM;
+    }
+    c->graves_owed++;
+    n->flags |= VOLT__F_OWED;
   }
   if (n->flags & VOLT__F_DIRTY) {
     volt_val old = n->u.pending; /* written in this batch, never current */

@@ -141,6 +141,10 @@ void volt__release_later(volt__core *c, volt_node *n, volt_val v) {
   if (VOLT__PUSH(c, c->graves, g)) volt__release_now(c, n, v); /* no room to wait */
 }
 
+int volt__graves_room(volt__core *c, uint32_t extra) {
+  return volt__grow(c, &c->graves, c->graves.len + c->graves_owed + extra, sizeof(volt__grave));
+}
+
 bool volt__store_slow(volt__core *c, volt_node *n, volt_val v) {
   volt_val old = stored(n);
   bool had = (n->flags & VOLT__F_HAS_VALUE) != 0;

@@ -22,6 +22,9 @@ static void watcher_run(volt__core *c, volt_node *w) {
   volt_node *t = target_of(c, w);
   if (!t || (t->flags & VOLT__F_DISPOSED)) return;
   volt_val now = current(c, t), old = volt__stored(w);
+  /* Bringing the target up to date ran user code: it may have disposed
+   * the watcher or the target. */
+  if ((w->flags | t->flags) & VOLT__F_DISPOSED) return;
   if (volt__eq(c, t, old, now)) return;
   volt__set_value(w, volt__val_own(c, now));
   volt_val shown = old;

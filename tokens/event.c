@@ -94,9 +94,15 @@ volt_node *volt_event(volt_rt *rt) { return volt_event_opts(rt, NULL); }
 
 /* Stores the payload (owned by the event from now on), delivers the
  * occurrence to token subscribers, propagates. No flush. */
-static void emit_now(volt__core *c, volt_node *ev, volt_val payload) {
+static int emit_now(volt__core *c, volt_node *ev, volt_val payload) {
   volt_val old = volt__stored(ev);
   payload.flags = 0;
+  if (volt__holds_owned(ev) && volt__graves_room(c, 1)) {
+    /* The old payload could not wait for the end of the flush (a watcher
+     * may hold it): nothing happens. */
+    volt__release_now(c, ev, payload);
+    return VOLT_ENOMEM;
+  }
   volt__set_value(ev, volt__val_own(c, payload));
   if (!(old.tag == VOLT_PTR && payload.tag == VOLT_PTR && old.u.p == payload.u.p))
     volt__release_later(c, ev, old);
@@ -114,6 +120,7 @@ static void emit_now(volt__core *c, volt_node *ev, volt_val payload) {
   }
   ev->flags |= VOLT__F_DIRTY;
   volt__propagate(c, ev);
+  return 0;
 }
 
 /* Loop thread. See volt/token.h. */
@@ -127,8 +134,9 @@ int volt_emit(volt_node *ev, volt_val payload) {
     volt__release_now(c, ev, payload);
     return volt__writes_refused(c) ? VOLT_EPERM : VOLT_ECLOSING;
   }
-  emit_now(c, ev, payload);
-  return volt__maybe_flush(c);
+  int rc = emit_now(c, ev, payload);
+  int f = volt__maybe_flush(c);
+  return rc ? rc : f;
 }
 
 /* An occurrence posted from another thread, applied on the loop thread. */
@@ -138,7 +146,8 @@ static void apply_posted(volt__core *c, volt__msg *m) {
     if (m->val.tag == VOLT_PTR && m->release) m->release(m->val, m->release_ud);
     return;
   }
-  emit_now(c, e->node, m->val); /* an ERR message is copied from the queue's */
+  if (emit_now(c, e->node, m->val)) /* an ERR message is copied from the queue's */
+    volt__report(c, VOLT_ENOMEM, "out of memory: a posted occurrence was dropped");
 }
 
 static void drop_posted(volt__msg *m) {
