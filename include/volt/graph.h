@@ -130,8 +130,11 @@ VOLT_EXTERN volt_node *volt_effect(volt_rt *rt, void (*fn)(void *ud), void *ud);
  * the current value the new one is released at once (unless it is the very
  * same pointer) and nothing is notified. Returns 0, or VOLT_EINVAL (not a
  * signal; v is released by the caller's own means), VOLT_EPERM (inside a
- * computed; v is released), VOLT_ELOOP (the flush it ran hit the cap; the
- * write itself happened), VOLT_ETHREAD (nothing happened). */
+ * computed; v is released), VOLT_ENOMEM (the node holds a PTR with a
+ * release hook and no room could be made for it to wait for the end of
+ * the flush: nothing changed, v is released), VOLT_ELOOP (the flush it ran
+ * hit the cap; the write itself happened), VOLT_ETHREAD (nothing
+ * happened). */
 VOLT_EXTERN int volt_set(volt_node *n, volt_val v);
 
 /* Tracked read: inside a computed or effect the reader now depends on n.

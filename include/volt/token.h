@@ -147,11 +147,13 @@ VOLT_EXTERN volt_node *volt_event_opts(volt_rt *rt, const volt_opts *opts);
 /* Loop thread. Emits one occurrence now: every token on the event sees it
  * synchronously (two emits in one batch are two occurrences), then readers
  * are notified and, outside a batch, flushed. A PTR payload's ownership
- * moves to the event (released through its hook, also on VOLT_EPERM and
- * VOLT_ECLOSING); an ERR message is copied. 0, VOLT_EINVAL (not an event:
- * nothing taken), VOLT_EPERM (inside a computed), VOLT_ECLOSING, VOLT_ELOOP
- * (the flush hit the cap; the emit happened), VOLT_ETHREAD (nothing
- * taken). */
+ * moves to the event (released through its hook, also on VOLT_EPERM,
+ * VOLT_ENOMEM and VOLT_ECLOSING); an ERR message is copied. 0, VOLT_EINVAL
+ * (not an event: nothing taken), VOLT_EPERM (inside a computed), VOLT_ENOMEM
+ * (the event holds a PTR payload with a release hook and no room could be
+ * made for it to wait for the end of the flush: nothing happened),
+ * VOLT_ECLOSING, VOLT_ELOOP (the flush hit the cap; the emit happened),
+ * VOLT_ETHREAD (nothing taken). */
 VOLT_EXTERN int volt_emit(volt_node *ev, volt_val payload);
 /* Any thread. Queues an occurrence, applied on the loop thread in order with
  * acks (loop runtime: from the next loop iteration; loop-less: at the next
