@@ -311,8 +311,7 @@ static inline volt_val volt__value(const volt_node *n) {
 }/* The same, with VOLT__V_OWNED on a message the node copied (for the code
  * that releases it). */
 volt_val volt__stored(const volt_node *n);
-/* Stores v (no release of the old value, no copy). */
-void volt__set_value(volt_node *n, volt_val v);
+void volt__set_value_err(volt_node *n, volt_val v);
 /* A copy for keeping: ERR messages duplicated (VOLT__V_OWNED). */
 volt_val volt__val_own(volt__core *c, volt_val v);
 void volt__val_drop(volt__core *c, volt_val v);
@@ -343,6 +342,17 @@ static inline int64_t volt__payload_of(volt_val v) {
   if (v.tag == VOLT_BOOL) return v.u.b ? 1 : 0;
   return v.tag == VOLT_NIL ? 0 : v.u.i;
 }
+/* Stores v (no release of the old value, no copy). */
+static inline void volt__set_value(volt_node *n, volt_val v) {
+  if (v.tag == VOLT_ERR) {
+    volt__set_value_err(n, v);
+    return;
+  }
+  n->val.i = volt__payload_of(v);
+  n->flags = (n->flags & ~(VOLT__VT_MASK | VOLT__F_VOWN | VOLT__F_VERR)) |
+             ((uint32_t)v.tag << VOLT__VT_SHIFT);
+}
+
 static inline bool volt__store(volt__core *c, volt_node *n, volt_val v) {
   uint32_t f = n->flags;
   /* No hooks, no errors: the same tag and bits mean equal, and so do two

@@ -21,7 +21,7 @@ void volt__call_hook(volt__core *c, volt_node *n, void (*fn)(volt_node *, void *
 }
 
 static int attach(volt__core *c, volt_node *owner, volt_node *n) {
-  volt__ext *px = volt__ext_get(c, owner, true);
+  volt__ext *px = owner->ext ? volt__ext_at(c, owner->ext) : volt__ext_get(c, owner, true);
   if (!px) return VOLT_ENOMEM;
   if (px->nkids == px->kids_cap) {
     uint32_t cap = px->kids_cap ? px->kids_cap * 2 : 4;
@@ -51,9 +51,13 @@ static void detach(volt__core *c, volt_node *n) {
   volt__ext *px = volt__ext_at(c, n->owner);
   uint32_t pos = n->pos;
   n->owner = n->pos = 0;
+  if (pos + 1 == px->nkids) { /* the newest: disposal goes newest first */
+    px->nkids--;
+    (void)last_kid(px); /* drop the holes now at the end */
+    return;
+  }
   px->kids[pos] = NULL;
   px->nholes++;
-  (void)last_kid(px);
   if (px->nholes > 16 && px->nholes * 2 > px->nkids) {
     uint32_t k = 0;
     for (uint32_t i = 0; i < px->nkids; i++) {
@@ -123,14 +127,16 @@ static void run_cleanups(volt__core *c, volt_node *n) {
 static void dispose_one(volt__core *c, volt_node *n) {
   if (n->flags & VOLT__F_DISPOSED) return;
   n->flags |= VOLT__F_DISPOSED;
-  run_cleanups(c, n);
+  if (n->ext) run_cleanups(c, n);
   if (n->kind->dispose) n->kind->dispose(c, n);
-  volt__unlink_deps(c, n);
-  volt__unlink_subs(c, n);
-  if (n->flags & VOLT__F_HAS_VALUE) volt__release_later(c, n, volt__stored(n));
-  volt__set_value(n, volt_nil());
+  if (n->deps) volt__unlink_deps(c, n);
+  if (n->subs) volt__unlink_subs(c, n);
+  if ((n->flags & VOLT__F_HAS_VALUE) && (n->flags & (VOLT__F_RELEASE | VOLT__F_VOWN)))
+    volt__release_later(c, n, volt__stored(n));
+  n->val.i = 0; /* value NIL */
+  n->flags &= ~(VOLT__VT_MASK | VOLT__F_VOWN | VOLT__F_VERR);
   detach(c, n);
-  volt__ext_release(c, n);
+  if (n->ext) volt__ext_release(c, n);
   n->flags &= VOLT__SLOT_BITS | VOLT__F_ALIVE | VOLT__F_DISPOSED | VOLT__F_QUEUED | VOLT__F_RUNNING |
               VOLT__F_VALUE;
   volt__slot_retire(c, n);

@@ -55,7 +55,7 @@ volt_node *volt_signal(volt_rt *rt, volt_val init, const volt_opts *opts) {
     if (init.tag == VOLT_PTR && opts && opts->release) opts->release(init, opts->ud);
     return NULL;
   }
-  volt__set_value(n, volt__val_own(c, init));
+  volt__set_value(n, init.tag == VOLT_ERR ? volt__val_own(c, init) : init);
   return n;
 }
 

@@ -59,7 +59,7 @@ volt_val volt__value_slow(const volt_node *n) {
   return v;
 }
 
-void volt__set_value(volt_node *n, volt_val v) {
+void volt__set_value_err(volt_node *n, volt_val v) {
   uint32_t f = n->flags & ~(VOLT__VT_MASK | VOLT__F_VOWN | VOLT__F_VERR);
   f |= (uint32_t)v.tag << VOLT__VT_SHIFT;
   n->val.i = 0;
