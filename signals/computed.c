@@ -63,7 +63,8 @@ static bool evaluate(volt__core *c, volt_node *n) {
   volt__leave(c, &saved);
   v.flags = 0; /* what it returns is its own or borrowed, never ours to free */
   if (n->flags & VOLT__F_DISPOSED) {
-    volt__release_now(c, n, v);
+    volt__release_now(c, n, v); /* through the hook the disposal kept */
+    volt__run_ended(c, n);
     return false;
   }
   volt__trim(c, n);

@@ -16,7 +16,10 @@ static void execute(volt__core *c, volt_node *n) {
   n->flags &= ~VOLT__F_RUNNING;
   volt__leave(c, &saved);
   c->effect_runs++;
-  if (n->flags & VOLT__F_DISPOSED) return;
+  if (n->flags & VOLT__F_DISPOSED) {
+    volt__run_ended(c, n);
+    return;
+  }
   volt__trim(c, n);
   if (n->flags & VOLT__F_LOST) {
     volt__report(c, VOLT_ENOMEM, "out of memory: an effect's dependency was not recorded");

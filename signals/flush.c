@@ -140,7 +140,9 @@ int volt__flush(volt__core *c) {
     if (!c->graves.len || c->resync) break;
     drain_graves(c);
   }
-  if (!c->resync) drain_graves(c);
+  /* After VOLT_ELOOP a watcher may still be waiting with a value of the
+   * graves: they wait for a flush that settles. */
+  if (!c->resync && rc == 0) drain_graves(c);
   c->flushing = false;
   c->flushes++;
   if (rc == VOLT_ELOOP)

@@ -33,6 +33,9 @@ void volt__ext_release(volt__core *c, volt_node *n);
 volt_node *volt__owner_of(volt__core *c, const volt_node *n);
 /* Before an owner re-runs: its children go (newest first), its cleanups run. */
 void volt__reset_owner(volt__core *c, volt_node *n);
+/* A node disposed while its function ran: what its run still needed (its
+ * release hook, for the value the function returns) goes now. */
+void volt__run_ended(volt__core *c, volt_node *n);
 /* Calls a user hook of n's options (watched or unwatched), as user code. */
 void volt__call_hook(volt__core *c, volt_node *n, void (*fn)(volt_node *, void *), void *ud);
 

@@ -136,10 +136,20 @@ static void dispose_one(volt__core *c, volt_node *n) {
   n->val.i = 0; /* value NIL */
   n->flags &= ~(VOLT__VT_MASK | VOLT__F_VOWN | VOLT__F_VERR);
   detach(c, n);
-  if (n->ext) volt__ext_release(c, n);
-  n->flags &= VOLT__SLOT_BITS | VOLT__F_ALIVE | VOLT__F_DISPOSED | VOLT__F_QUEUED | VOLT__F_RUNNING |
-              VOLT__F_VALUE;
+  uint32_t keep = VOLT__SLOT_BITS | VOLT__F_ALIVE | VOLT__F_DISPOSED | VOLT__F_QUEUED |
+                  VOLT__F_RUNNING | VOLT__F_VALUE;
+  if (n->flags & VOLT__F_RUNNING)
+    keep |= VOLT__F_RELEASE | VOLT__F_EQUALS; /* its run ends with volt__run_ended */
+  else if (n->ext)
+    volt__ext_release(c, n);
+  n->flags &= keep;
   volt__slot_retire(c, n);
+}
+
+void volt__run_ended(volt__core *c, volt_node *n) {
+  if (!(n->flags & VOLT__F_DISPOSED)) return;
+  if (n->ext) volt__ext_release(c, n);
+  n->flags &= ~(VOLT__F_RELEASE | VOLT__F_EQUALS);
 }
 
 void volt__dispose(volt__core *c, volt_node *root) {
@@ -198,6 +208,7 @@ volt_node *volt_scope(volt_rt *rt, void (*fn)(void *ud), void *ud) {
   fn(ud);
   n->flags &= ~VOLT__F_RUNNING;
   volt__leave(c, &saved);
+  volt__run_ended(c, n);
   bool gone = (n->flags & VOLT__F_DISPOSED) != 0;
   volt__maybe_flush(c);
   return gone ? NULL : n;

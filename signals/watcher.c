@@ -25,8 +25,14 @@ static void watcher_run(volt__core *c, volt_node *w) {
   /* Bringing the target up to date ran user code: it may have disposed
    * the watcher or the target. */
   if ((w->flags | t->flags) & VOLT__F_DISPOSED) return;
-  if (volt__eq(c, t, old, now)) return;
+  bool same = volt__eq(c, t, old, now);
+  /* Keep the current value even when equal: a PTR kept is borrowed, and
+   * the old one may be released at the end of this flush. */
   volt__set_value(w, volt__val_own(c, now));
+  if (same) {
+    volt__val_drop(c, old);
+    return;
+  }
   volt_val shown = old;
   shown.flags = 0;
   volt__context saved;

@@ -161,15 +161,27 @@ static void tok_fire(volt__core *c, volt__token *t, volt_val v) {
 
 /* State source: compare the source's current value with the last one seen;
  * a change whose new value is on() fires. */
-static void tok_pull(volt__core *c, volt__token *t) {
-  if (t->src_event || t->pulling || !src_readable(c, t)) return;
+/* Peeks the source (bringing it up to date runs user code, which may
+ * dispose the token: then its record is gone and false is returned). */
+static bool peek_src(volt__core *c, volt__token *t, volt_node *src, volt_val *v) {
+  volt_node *n = t->node;
   t->pulling = true;
-  volt_val v = volt__peek_fresh(c, t->src);
+  *v = volt__peek_fresh(c, src);
+  if (n->flags & VOLT__F_DISPOSED) return false; /* the slot stays until the call ends */
   t->pulling = false;
-  if (fp_eq(t->last, v)) return;
+  return true;
+}
+
+/* False when the token was disposed meanwhile. */
+static bool tok_pull(volt__core *c, volt__token *t) {
+  if (t->src_event || t->pulling || !src_readable(c, t)) return true;
+  volt_val v;
+  if (!peek_src(c, t, t->src, &v)) return false;
+  if (fp_eq(t->last, v)) return true;
   fp_drop(c, &t->last);
   t->last = fp_make(c, v);
   if (tok_on(t, v)) tok_fire(c, t, v);
+  return true;
 }
 
 /* Kind op: the flush reached the token (its source may have changed). */
@@ -228,9 +240,8 @@ int volt__token_apply(volt__core *c, void *tok, volt_ack ack, bool ok, int code,
         tok_mint(c, t, d);
       }
     } else if (t->state == VOLT_IDLE && src_readable(c, t)) {
-      t->pulling = true;
-      volt_val v = volt__peek_fresh(c, t->src);
-      t->pulling = false;
+      volt_val v;
+      if (!peek_src(c, t, t->src, &v)) return 0; /* disposed by the source's code */
       if (!fp_eq(t->last, v)) {
         fp_drop(c, &t->last);
         t->last = fp_make(c, v);
@@ -287,9 +298,8 @@ volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
   if (!t->src_event) {
     /* A state source that is already on mints at once (no subscribers yet:
      * nothing to notify). An event has no "current occurrence". */
-    t->pulling = true;
-    volt_val v = volt__peek_fresh(c, source);
-    t->pulling = false;
+    volt_val v;
+    if (!peek_src(c, t, source, &v)) return NULL; /* disposed by the source's code */
     t->last = fp_make(c, v);
     if (tok_on(t, v)) {
       tok_mint(c, t, tok_own(c, t, v));
@@ -322,7 +332,10 @@ static volt__token *tok_get(volt_node *n, int *err) {
     *err = VOLT_EINVAL;
     return NULL;
   }
-  tok_pull(c, t);
+  if (!tok_pull(c, t)) {
+    *err = VOLT_EINVAL; /* disposed while its source was brought up to date */
+    return NULL;
+  }
   volt__track(c, n);
   return t;
 }

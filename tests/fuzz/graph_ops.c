@@ -843,7 +843,11 @@ static void op_set(void) {
     if (in_computed()) die("volt_set inside a computed returned %d", rc);
     return;
   }
-  if (rc != VOLT_EPERM || F.depth == 0) die("volt_set of signal %d returned %d", t, rc);
+  /* VOLT_ENOMEM: the signal holds a PTR with a release hook and no room
+   * could be made for it to wait for the end of the flush; nothing
+   * changed (v was released). */
+  if (!(rc == VOLT_ENOMEM && s->release) && (rc != VOLT_EPERM || F.depth == 0))
+    die("volt_set of signal %d returned %d", t, rc);
   s->v = old;
   F.gen++;
 }
@@ -878,7 +882,9 @@ static void op_emit(bool async) {
   } else if (!ev) {
     if (rc != VOLT_EINVAL) die("volt_emit on a %s returned %d", kind_name[s->kind], rc);
     give_back(v);
-  } else if (rc == VOLT_EPERM ? F.depth == 0 : (rc != 0 && rc != VOLT_ELOOP) || in_computed()) {
+  } else if (rc == VOLT_EPERM  ? F.depth == 0
+             : rc == VOLT_ENOMEM ? !s->release /* only an event owning PTR payloads */
+                                 : (rc != 0 && rc != VOLT_ELOOP) || in_computed()) {
     die("volt_emit returned %d", rc);
   }
 }
@@ -1116,7 +1122,7 @@ void graph_ops_run(const uint8_t *data, size_t size) {
     check_all();
     int closed = 0;
     F.closing = true;
-    tr("close");
+    tr("close (%zu allocations so far)", F.calls);
     volt_rt_close(F.rt, on_closed, &closed);
     if (closed != 1) die("on_closed ran %d times", closed);
   } else if (rc != VOLT_ENOMEM || !F.oom) {
