@@ -209,16 +209,26 @@ static void shallow_propagate(volt__core *c, volt_node *n) {
 /* ---- pull: checking ---------------------------------------------------------------- */
 
 /* Brings a DIRTY node up to date; true (and its subscribers told) when it
- * changed. */
+ * changed. Every kind with a value (the only ones that are dependencies)
+ * has an update op. */
 static bool settle(volt__core *c, volt_node *n) {
   if (n->flags & VOLT__F_DISPOSED) return false;
-  if (!n->kind->update) {
-    n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
-    return false;
-  }
   bool changed = n->kind->update(c, n);
   if (changed) shallow_propagate(c, n);
   return changed;
+}
+
+/* settle() for a dependency the check walk reached through its subscriber
+ * `via`, which the walk brings up to date itself when it changed. Fast
+ * path: a node whose only subscriber is `via` tells nobody. */
+static inline bool settle_dep(volt__core *c, volt_node *n, volt_node *via) {
+#if VOLT_FAST_PATHS
+  if (!(n->flags & VOLT__F_DISPOSED) && n->subs && !E(n->subs)->next_sub && E(n->subs)->sub == via)
+    return n->kind->update(c, n);
+#else
+  (void)via;
+#endif
+  return settle(c, n);
 }
 
 /* n is PENDING: is one of its direct dependencies really changed? Walks
@@ -238,7 +248,7 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
       if (df & (VOLT__F_DISPOSED | VOLT__F_RUNNING | VOLT__F_CHECKING)) {
         /* a stale edge, or a node further up the C stack: skip */
       } else if (df & VOLT__F_DIRTY) {
-        if (settle(c, dep)) {
+        if (settle_dep(c, dep, cur)) {
           dirty = true;
           break;
         }
@@ -261,7 +271,7 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
       if (c->stack.len == base) return dirty;
       uint32_t up = c->stack.at[--c->stack.len];
       if (dirty) {
-        dirty = settle(c, cur);
+        dirty = settle_dep(c, cur, E(up)->sub);
         if (c->aborting) goto bail;
       } else {
         cur->flags &= ~VOLT__F_PENDING;
