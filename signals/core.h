@@ -214,6 +214,8 @@ struct volt__core {
   /* flushing */
   VOLT__VEC(volt_node *) queue;
   uint32_t queue_head;
+  bool queued_owner; /* a queued node owns others (else none is another's
+                        ancestor, and the flush need not look) */
   VOLT__VEC(volt_node *) later; /* watchers: after the effects settle */
   VOLT__VEC(volt__grave) graves;
   uint32_t graves_owed; /* slots kept for OWED signals */

@@ -15,6 +15,7 @@ void volt__report(volt__core *c, int code, const char *msg) {
 
 void volt__enqueue(volt__core *c, volt_node *n) {
   if (n->flags & (VOLT__F_QUEUED | VOLT__F_DISPOSED)) return;
+  if (n->flags & VOLT__F_OWNS) c->queued_owner = true;
   if (VOLT__PUSH(c, c->queue, n)) {
     c->resync = true; /* the next flush finds it again */
     volt__report(c, VOLT_ENOMEM, "out of memory: a listener could not be queued");
@@ -58,9 +59,10 @@ static void drain_graves(volt__core *c) {
 }
 
 /* Runs a queued listener, its queued owners first (an owner's run may
- * dispose it). */
+ * dispose it). Only when a queued node owns others can one be another's
+ * ancestor (c->queued_owner). */
 static void run_listener(volt__core *c, volt_node *n) {
-  for (;;) {
+  while (c->queued_owner) {
     if (n->flags & VOLT__F_DISPOSED) return;
     volt_node *top = NULL;
     for (volt_node *a = volt__owner_of(c, n); a; a = volt__owner_of(c, a))
@@ -69,7 +71,7 @@ static void run_listener(volt__core *c, volt_node *n) {
     top->flags &= ~VOLT__F_QUEUED;
     top->kind->run(c, top);
   }
-  n->kind->run(c, n);
+  if (!(n->flags & VOLT__F_DISPOSED)) n->kind->run(c, n);
 }
 
 /* One round: everything queued before it began. LATE listeners (watchers)
@@ -83,7 +85,10 @@ static void run_round(volt__core *c) {
     n->flags &= ~VOLT__F_QUEUED;
     run_listener(c, n);
   }
-  if (c->queue_head == c->queue.len) c->queue_head = c->queue.len = 0;
+  if (c->queue_head == c->queue.len) {
+    c->queue_head = c->queue.len = 0;
+    c->queued_owner = false;
+  }
 }
 
 static void run_later(volt__core *c) {

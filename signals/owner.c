@@ -34,6 +34,7 @@ static int attach(volt__core *c, volt_node *owner, volt_node *n) {
   n->pos = px->nkids;
   px->kids[px->nkids++] = n;
   owner->flags |= VOLT__F_OWNS;
+  if (owner->flags & VOLT__F_QUEUED) c->queued_owner = true; /* see run_listener */
   return 0;
 }
 
