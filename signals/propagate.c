@@ -334,6 +334,9 @@ static volt_val read(volt_node *n, bool tracked) {
     c->pinned--;
   }
   if (n->flags & VOLT__F_DISPOSED) return volt_err(VOLT_EINVAL, "node disposed");
+  /* Still DIRTY: it could not be brought up to date (memory ran out, or an
+   * evaluation further out is unwinding): its old value would be stale. */
+  if (n->flags & VOLT__F_DIRTY) return volt_err(VOLT_ENOMEM, "out of memory: value not up to date");
   return (n->flags & VOLT__F_HAS_VALUE) ? volt__value(n) : volt_nil();
 }
 
