@@ -175,11 +175,25 @@ void volt__dispose(volt__core *c, volt_node *root) {
 void volt__reset_owner(volt__core *c, volt_node *n) {
   if (!(n->flags & VOLT__F_OWNS)) return;
   n->flags &= ~VOLT__F_OWNS; /* set again by what the next run creates */
-  volt__ext *x;
-  volt_node *kid;
-  while (!(n->flags & VOLT__F_DISPOSED) && (x = volt__ext_of(c, n)) && (kid = last_kid(x)))
-    volt__dispose(c, kid);
-  run_cleanups(c, n);
+  /* Children, then cleanups; code they run may evaluate n again (it is not
+   * running yet) and so give it new children and cleanups: those go too,
+   * a bounded number of times. */
+  for (int round = 0; round < 100 && !(n->flags & VOLT__F_DISPOSED); round++) {
+    volt__ext *x;
+    volt_node *kid;
+    while (!(n->flags & VOLT__F_DISPOSED) && (x = volt__ext_of(c, n)) && (kid = last_kid(x)))
+      volt__dispose(c, kid);
+    x = volt__ext_of(c, n);
+    if (!x || !x->cleanups) break;
+    run_cleanups(c, n);
+    x = volt__ext_of(c, n);
+    if (!x || (!last_kid(x) && !x->cleanups)) break;
+  }
+  volt__ext *x = volt__ext_of(c, n);
+  if (x && !(n->flags & VOLT__F_DISPOSED) && (last_kid(x) || x->cleanups))
+    n->flags |= VOLT__F_OWNS; /* the cap was reached: what is left stays owned */
+  else
+    n->flags &= ~VOLT__F_OWNS;
 }
 
 /* ---- public --------------------------------------------------------------------- */
