@@ -434,19 +434,28 @@ volt_val volt__peek_fresh(volt__core *c, volt_node *n);
 
 /* ---- user code and flushing (here and flush.c) ------------------------------------------ */
 
-/* Fast path (VOLT_FAST_PATHS): the node the running tracker read last on
- * this thread. Reading it again, still up to date, needs nothing else: it
- * is tracked already, and being set proves the thread. Forgotten whenever
- * the context changes. */
+/* Fast path (VOLT_FAST_PATHS): the two nodes the running tracker read last
+ * on this thread. Reading one again, still up to date, needs nothing else:
+ * it is tracked already, and being remembered proves the thread. Forgotten
+ * whenever the context changes. */
 #if VOLT_FAST_PATHS
+typedef struct volt__recent {
+  volt_node *last, *before;
+} volt__recent;
 #if defined(__GNUC__)
-extern _Thread_local volt_node *volt__tls_last
+extern _Thread_local volt__recent volt__tls_recent
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
 #else
-extern _Thread_local volt_node *volt__tls_last;
+extern _Thread_local volt__recent volt__tls_recent;
 #endif
-#define VOLT__FP_FORGET() (volt__tls_last = NULL)
-#define VOLT__FP_REMEMBER(n) (volt__tls_last = (n))
+#define VOLT__FP_FORGET() (volt__tls_recent.last = volt__tls_recent.before = NULL)
+#define VOLT__FP_REMEMBER(n)                                  \
+  do {                                                        \
+    if (volt__tls_recent.last != (n)) {                       \
+      volt__tls_recent.before = volt__tls_recent.last;        \
+      volt__tls_recent.last = (n);                            \
+    }                                                         \
+  } while (0)
 #else
 #define VOLT__FP_FORGET() ((void)0)
 #define VOLT__FP_REMEMBER(n) ((void)0)

@@ -15,7 +15,7 @@
 
 _Thread_local char volt__tls_byte; /* see volt__on_loop */
 #if VOLT_FAST_PATHS
-_Thread_local volt_node *volt__tls_last; /* see volt__enter */
+_Thread_local volt__recent volt__tls_recent; /* see volt__enter */
 #endif
 
 /* ---- allocator ------------------------------------------------------------- */

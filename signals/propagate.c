@@ -349,7 +349,9 @@ static volt_val read(volt_node *n, bool tracked) {
 
 volt_val volt_get(volt_node *n) {
 #if VOLT_FAST_PATHS
-  if (n == volt__tls_last && n && (n->flags & SETTLED_MASK) == SETTLED) return volt__value(n);
+  if (n && (n == volt__tls_recent.last || n == volt__tls_recent.before) &&
+      (n->flags & SETTLED_MASK) == SETTLED)
+    return volt__value(n);
 #endif
   if (n && (n->flags & SETTLED_MASK) == SETTLED) {
     volt__core *c = volt__core_of(n);
