@@ -434,31 +434,26 @@ volt_val volt__peek_fresh(volt__core *c, volt_node *n);
 
 /* ---- user code and flushing (here and flush.c) ------------------------------------------ */
 
-/* Fast path (VOLT_FAST_PATHS): the two nodes the running tracker read last
- * on this thread. Reading one again, still up to date, needs nothing else:
- * it is tracked already, and being remembered proves the thread. Forgotten
- * whenever the context changes. */
+/* Fast path (VOLT_FAST_PATHS): the node whose reads are tracked now on
+ * this thread, and its runtime, in a thread-local that volt__enter and
+ * volt__leave keep equal to c->cx.tracker. volt_get answers the common
+ * tracked reads from it without finding the node's runtime or checking the
+ * thread: an edge of the tracker names the node read, so the node is the
+ * tracker's runtime's and this is its loop thread. */
 #if VOLT_FAST_PATHS
-typedef struct volt__recent {
-  volt_node *last, *before;
-} volt__recent;
+typedef struct volt__run_tls {
+  volt_node *tracker;
+  volt__core *core;
+} volt__run_tls;
 #if defined(__GNUC__)
-extern _Thread_local volt__recent volt__tls_recent
+extern _Thread_local volt__run_tls volt__tls_run
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
 #else
-extern _Thread_local volt__recent volt__tls_recent;
+extern _Thread_local volt__run_tls volt__tls_run;
 #endif
-#define VOLT__FP_FORGET() (volt__tls_recent.last = volt__tls_recent.before = NULL)
-#define VOLT__FP_REMEMBER(n)                                  \
-  do {                                                        \
-    if (volt__tls_recent.last != (n)) {                       \
-      volt__tls_recent.before = volt__tls_recent.last;        \
-      volt__tls_recent.last = (n);                            \
-    }                                                         \
-  } while (0)
+#define VOLT__FP_TRACKER(c, t) (volt__tls_run.tracker = (t), volt__tls_run.core = (c))
 #else
-#define VOLT__FP_FORGET() ((void)0)
-#define VOLT__FP_REMEMBER(n) ((void)0)
+#define VOLT__FP_TRACKER(c, t) ((void)0)
 #endif
 
 /* The one way into user code. Saves the context, installs `now`, and
@@ -468,13 +463,13 @@ static inline void volt__enter(volt__core *c, volt__context *saved, volt__contex
   *saved = c->cx;
   c->cx = now;
   c->depth++;
-  VOLT__FP_FORGET();
+  VOLT__FP_TRACKER(c, now.tracker);
 }
 /* Restores the context saved by volt__enter. */
 static inline void volt__leave(volt__core *c, const volt__context *saved) {
   c->cx = *saved;
   c->depth--;
-  VOLT__FP_FORGET();
+  VOLT__FP_TRACKER(c, saved->tracker);
 }
 
 /* User code, a walk or a flush is on the stack: no flush may start and no

@@ -15,7 +15,7 @@
 
 _Thread_local char volt__tls_byte; /* see volt__on_loop */
 #if VOLT_FAST_PATHS
-_Thread_local volt__recent volt__tls_recent; /* see volt__enter */
+_Thread_local volt__run_tls volt__tls_run; /* see volt__enter */
 #endif
 
 /* ---- allocator ------------------------------------------------------------- */
@@ -375,7 +375,7 @@ int volt__core_init(volt__core *c, const volt_config *cfg) {
 #define VEC_FREE(c, v) volt__free((c), (v).at, (size_t)(v).cap * sizeof *(v).at)
 
 void volt__core_free(volt__core *c) {
-  VOLT__FP_FORGET();
+  VOLT__FP_TRACKER(NULL, NULL);
   if (c->tokens_free) c->tokens_free(c);
   for (uint32_t i = 0; i < c->nslabs; i++) volt__free(c, c->slabs[i].raw, SLAB_BYTES);
   volt__free(c, c->slabs, c->slabs_cap * sizeof(volt__slab));

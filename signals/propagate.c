@@ -349,15 +349,25 @@ static volt_val read(volt_node *n, bool tracked) {
 
 volt_val volt_get(volt_node *n) {
 #if VOLT_FAST_PATHS
-  if (n && (n == volt__tls_recent.last || n == volt__tls_recent.before) &&
-      (n->flags & SETTLED_MASK) == SETTLED)
-    return volt__value(n);
+  volt_node *t = volt__tls_run.tracker;
+  if (t && n && (n->flags & SETTLED_MASK) == SETTLED) {
+    volt__edge *edges = volt__tls_run.core->edges;
+    uint32_t prev = t->deps_tail;
+    if (prev) {
+      if (edges[prev].dep == n) return volt__value(n);                  /* read again */
+      if (edges[edges[prev].prev_dep].dep == n) return volt__value(n);  /* the one before */
+    }
+    uint32_t next = prev ? edges[prev].next_dep : t->deps;
+    if (next && edges[next].dep == n) { /* as in the previous run */
+      t->deps_tail = next;
+      return volt__value(n);
+    }
+  }
 #endif
   if (n && (n->flags & SETTLED_MASK) == SETTLED) {
     volt__core *c = volt__core_of(n);
     if (volt__on_loop(c) && !c->resync) {
       volt__track(c, n);
-      if (c->cx.tracker) VOLT__FP_REMEMBER(n);
       return volt__value(n);
     }
   }
