@@ -161,7 +161,10 @@ void volt__dispose(volt__core *c, volt_node *root) {
     volt__ext *x = volt__ext_of(c, cur);
     volt_node *kid = x ? last_kid(x) : NULL;
     if (kid) {
-      cur = kid;
+      if (kid->flags & VOLT__F_DISPOSED)
+        detach(c, kid); /* being disposed further up the stack: cut loose */
+      else
+        cur = kid;
       continue;
     }
     volt_node *parent = cur == root ? NULL : volt__owner_of(c, cur);
@@ -181,8 +184,12 @@ void volt__reset_owner(volt__core *c, volt_node *n) {
   for (int round = 0; round < 100 && !(n->flags & VOLT__F_DISPOSED); round++) {
     volt__ext *x;
     volt_node *kid;
-    while (!(n->flags & VOLT__F_DISPOSED) && (x = volt__ext_of(c, n)) && (kid = last_kid(x)))
-      volt__dispose(c, kid);
+    while (!(n->flags & VOLT__F_DISPOSED) && (x = volt__ext_of(c, n)) && (kid = last_kid(x))) {
+      if (kid->flags & VOLT__F_DISPOSED)
+        detach(c, kid); /* being disposed further up the stack: cut loose */
+      else
+        volt__dispose(c, kid);
+    }
     x = volt__ext_of(c, n);
     if (!x || !x->cleanups) break;
     run_cleanups(c, n);

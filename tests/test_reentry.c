@@ -57,6 +57,10 @@
  *                                         (bug 11)
  *  memory:wide_dispose_newest_first       disposing a wide node's dependencies
  *                                         newest first (bug 12)
+ *  dispose:cleanup_disposes_ancestor      a cleanup run by a disposal disposes
+ *                                         an owner above it, which that disposal
+ *                                         is still walking (found by the fuzzer:
+ *                                         the rebuilt core looped forever)
  *
  * Choices where the design is silent (each test's comment says more):
  *  - a write from a computed's cleanup is allowed (volt_set returns 0), as
@@ -1415,6 +1419,50 @@ START_TEST(wide_dispose_newest_first) {
 }
 END_TEST
 
+/* Scope a owns scope b; b's cleanup disposes a. Disposing a walks down to
+ * b and runs its cleanup, which disposes a again while a's walk is still
+ * on b (b is being disposed, still listed as a's child). Expected: the
+ * nested disposal skips b, disposes a; each cleanup runs once; nothing
+ * stays alive; no hang. (Rebuilt core before the fix: the nested walk went
+ * down to b and back up to a for ever.) */
+typedef struct anc {
+  volt_rt *rt;
+  volt_node *a, *b;
+  int a_cleanups, b_cleanups;
+} anc;
+
+static void anc_a_cleanup(void *ud) { ((anc *)ud)->a_cleanups++; }
+static void anc_b_cleanup(void *ud) {
+  anc *d = ud;
+  d->b_cleanups++;
+  volt_dispose(d->a);
+}
+static void anc_b_body(void *ud) { volt_on_cleanup(((anc *)ud)->rt, anc_b_cleanup, ud); }
+static void anc_a_body(void *ud) {
+  anc *d = ud;
+  volt_on_cleanup(d->rt, anc_a_cleanup, ud);
+  d->b = volt_scope(d->rt, anc_b_body, ud);
+}
+
+START_TEST(cleanup_disposes_ancestor) {
+  h_env e;
+  anc d = {0};
+  size_t live0;
+  ENV_OPEN(e);
+  d.rt = e.rt;
+  live0 = h_stats(e.rt).live_nodes;
+  d.a = volt_scope(e.rt, anc_a_body, &d);
+  ck_assert_ptr_nonnull(d.a);
+  ck_assert_ptr_nonnull(d.b);
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0 + 2);
+  volt_dispose(d.a);
+  ck_assert_int_eq(d.b_cleanups, 1);
+  ck_assert_int_eq(d.a_cleanups, 1);
+  ck_assert_uint_eq(h_stats(e.rt).live_nodes, live0);
+  h_env_close(&e);
+}
+END_TEST
+
 static Suite *reentry_suite(void) {
   Suite *s = suite_create("reentry");
   TCase *tc;
@@ -1458,6 +1506,9 @@ static Suite *reentry_suite(void) {
   tc = h_tcase(s, "memory");
   tcase_add_loop_test(tc, burst_memory_returned, 0, 2);
   tcase_add_loop_test(tc, wide_dispose_newest_first, 0, 2);
+
+  tc = h_tcase(s, "dispose-nested");
+  tcase_add_loop_test(tc, cleanup_disposes_ancestor, 0, 2);
   return s;
 }
 
