@@ -101,10 +101,13 @@ static bool evaluate(volt__core *c, volt_node *n) {
   return finish(c, n, run_fn(c, n));
 }
 
-/* The plain path: the deep-chain bookkeeping around each evaluation. */
+/* The plain path: the deep-chain bookkeeping around each evaluation. A
+ * value it read that changed during the run (a child effect wrote it)
+ * leaves the node DIRTY: it is evaluated again, at most max_rounds times. */
 static bool update_general(volt__core *c, volt_node *n) {
   if (n->flags & (VOLT__F_DISPOSED | VOLT__F_RUNNING)) return false;
-  for (;;) {
+  bool any = false;
+  for (unsigned again = 0;; again++) {
     if (c->aborting) {
       if (c->evaluating > 0 || c->in_deferred) { /* unwinding */
         n->flags |= VOLT__F_DIRTY;
@@ -118,7 +121,14 @@ static bool update_general(volt__core *c, volt_node *n) {
       return false;
     }
     bool changed = evaluate(c, n);
-    if (!c->aborting) return changed;
+    if (!c->aborting) {
+      any |= changed;
+      /* Changed under its own run, not by a failure (those set resync). */
+      if ((n->flags & (VOLT__F_DIRTY | VOLT__F_DISPOSED)) != VOLT__F_DIRTY || c->resync ||
+          again >= c->max_rounds)
+        return any;
+      continue;
+    }
     if (c->evaluating > 0 || c->in_deferred) return false; /* an outer level goes on */
     volt__run_deferred(c);
     if (n->flags & VOLT__F_DISPOSED) return false;
@@ -150,7 +160,9 @@ static bool computed_update(volt__core *c, volt_node *n) {
     if ((n->flags & (VOLT__F_DISPOSED | VOLT__F_LOST | VOLT__F_RELEASE)) | c->aborting)
       return fast_unusual(c, n, v);
     volt__trim(c, n);
-    return volt__store(c, n, v);
+    bool changed = volt__store(c, n, v);
+    if (n->flags & VOLT__F_DIRTY) changed |= update_general(c, n); /* changed under its run */
+    return changed;
   }
 #endif
   return update_general(c, n);

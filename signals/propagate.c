@@ -318,25 +318,35 @@ static volt_val read(volt_node *n, bool tracked) {
   if (!(n->flags & VOLT__F_VALUE)) return volt_err(VOLT_EINVAL, "node has no value");
   if (n->flags & (VOLT__F_RUNNING | VOLT__F_CHECKING))
     return volt_err(VOLT_ECYCLE, "cycle: a computed read itself");
-  bool had_work = volt__has_work(c);
-  c->depth++; /* nothing this read stands on is reused before it ends */
-  if (c->resync && c->depth == 1 && !c->flushing) volt__resync(c);
-  volt__refresh(c, n);
-  if (tracked) volt__track(c, n);
-  c->depth--;
-  /* What code the read ran queued (writes in cleanups, replaced values)
-   * is flushed before the value is taken: the caller sees the graph
-   * settled. Work queued before (a batch, a flush stopped at its cap)
-   * waits for its own flush. Slots stay: no drain here. */
-  if (!c->depth && !had_work && !c->close_pending && volt__has_work(c)) {
-    c->pinned++;
-    volt__flush_if_allowed(c);
-    c->pinned--;
+  bool had_work = volt__has_work(c), oom = false;
+  for (unsigned round = 0;; round++) {
+    c->depth++; /* nothing this read stands on is reused before it ends */
+    if (c->resync && c->depth == 1 && !c->flushing) volt__resync(c);
+    volt__refresh(c, n);
+    if (tracked && round == 0) volt__track(c, n);
+    c->depth--;
+    oom |= c->resync; /* a failure below; the flush may clear it */
+    /* What code the read ran queued (writes in cleanups, replaced values)
+     * is flushed before the value is taken: the caller sees the graph
+     * settled. Work queued before (a batch, a flush stopped at its cap)
+     * waits for its own flush. Slots stay: no drain here. */
+    if (!c->depth && !had_work && !c->close_pending && volt__has_work(c)) {
+      c->pinned++;
+      volt__flush_if_allowed(c);
+      c->pinned--;
+    }
+    if (n->flags & VOLT__F_DISPOSED) return volt_err(VOLT_EINVAL, "node disposed");
+    /* The flush may have changed what n depends on: bring it up to date
+     * again, a bounded number of times. */
+    if (!(n->flags & (VOLT__F_DIRTY | VOLT__F_PENDING)) || c->resync || round >= c->max_rounds)
+      break;
   }
-  if (n->flags & VOLT__F_DISPOSED) return volt_err(VOLT_EINVAL, "node disposed");
-  /* Still DIRTY: it could not be brought up to date (memory ran out, or an
-   * evaluation further out is unwinding): its old value would be stale. */
-  if (n->flags & VOLT__F_DIRTY) return volt_err(VOLT_ENOMEM, "out of memory: value not up to date");
+  /* Still DIRTY: it could not be brought up to date (memory ran out, or
+   * what it read kept changing): its old value is stale. */
+  if ((n->flags & (VOLT__F_DIRTY | VOLT__F_LOST)) == VOLT__F_DIRTY)
+    return oom || c->resync ? volt_err(VOLT_ENOMEM, "out of memory: value not up to date")
+                     : volt_err(VOLT_ELOOP, "value kept changing while it was computed");
+  /* (LOST: its value is volt_err(VOLT_ENOMEM) already.) */
   return (n->flags & VOLT__F_HAS_VALUE) ? volt__value(n) : volt_nil();
 }
 

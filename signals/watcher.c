@@ -18,6 +18,9 @@ static volt_val current(volt__core *c, volt_node *t) {
 }
 
 static void watcher_run(volt__core *c, volt_node *w) {
+  /* A mark was lost (memory ran out): values may be stale until the flush
+   * has found every mark again, and then queues this watcher again. */
+  if (c->resync) return;
   w->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
   volt_node *t = target_of(c, w);
   if (!t || (t->flags & VOLT__F_DISPOSED)) return;
@@ -25,6 +28,12 @@ static void watcher_run(volt__core *c, volt_node *w) {
   /* Bringing the target up to date ran user code: it may have disposed
    * the watcher or the target. */
   if ((w->flags | t->flags) & VOLT__F_DISPOSED) return;
+  if (t->flags & VOLT__F_DIRTY) {
+    /* It could not be brought up to date (memory ran out): the watcher is
+     * told later, not shown a stale value. */
+    c->resync = true;
+    return;
+  }
   bool same = volt__eq(c, t, old, now);
   /* Keep the current value even when equal: a PTR kept is borrowed, and
    * the old one may be released at the end of this flush. */
