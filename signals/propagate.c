@@ -301,6 +301,7 @@ bool volt__refresh(volt__core *c, volt_node *n) {
 }
 
 volt_val volt__peek_fresh(volt__core *c, volt_node *n) {
+  if (c->resync) volt__resync(c);
   c->depth++; /* nothing it stands on is reused, no flush starts */
   volt__refresh(c, n);
   c->depth--;
@@ -321,7 +322,9 @@ static volt_val read(volt_node *n, bool tracked) {
   bool had_work = volt__has_work(c), oom = false;
   for (unsigned round = 0;; round++) {
     c->depth++; /* nothing this read stands on is reused before it ends */
-    if (c->resync && c->depth == 1 && !c->flushing) volt__resync(c);
+    /* A mark was lost (memory ran out): find every mark again before
+     * anything is read, at any depth (a read may be deep in a batch). */
+    if (c->resync) volt__resync(c);
     volt__refresh(c, n);
     if (tracked && round == 0) volt__track(c, n);
     c->depth--;
@@ -360,7 +363,7 @@ static volt_val read(volt_node *n, bool tracked) {
 volt_val volt_get(volt_node *n) {
 #if VOLT_FAST_PATHS
   volt_node *t = volt__tls_run.tracker;
-  if (t && n && (n->flags & SETTLED_MASK) == SETTLED) {
+  if (t && n && (n->flags & SETTLED_MASK) == SETTLED && !volt__tls_run.core->resync) {
     volt__edge *edges = volt__tls_run.core->edges;
     uint32_t prev = t->deps_tail;
     if (prev) {
