@@ -30,9 +30,9 @@ static void execute(volt__core *c, volt_node *n) {
 
 /* The flush reached it: run again if a dependency really changed. */
 static void effect_run(volt__core *c, volt_node *n) {
-  /* A mark was lost (memory ran out): values may be stale until the flush
-   * has found every mark again, and then queues this effect again. */
-  if (c->resync) return;
+  /* A mark was lost (memory ran out): find every mark again first (it
+   * marks this effect DIRTY: it runs, and reads fresh values). */
+  if (c->resync) volt__resync(c);
   uint32_t f = n->flags;
   if ((f & VOLT__F_DIRTY) || ((f & VOLT__F_PENDING) && volt__check_dirty(c, n))) {
     if (!(n->flags & VOLT__F_DISPOSED)) execute(c, n);

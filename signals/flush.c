@@ -34,7 +34,7 @@ void volt__resync(volt__core *c) {
       volt_node *n = &slab[i];
       if ((n->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE) continue;
       if (n->flags & VOLT__F_LISTENER) {
-        if (!(n->flags & VOLT__F_RUNNING)) n->flags |= VOLT__F_DIRTY;
+        n->flags |= VOLT__F_DIRTY; /* a running one runs again after this run */
         volt__enqueue(c, n);
       } else if (n->deps && n->kind->update) {
         n->flags |= VOLT__F_DIRTY;
@@ -142,6 +142,7 @@ int volt__flush(volt__core *c) {
     /* Settled: the values replaced meanwhile go. Their release hooks may
      * write: then there is another round. While a listener could not be
      * queued (resync), a watcher may still hold one of them: they wait. */
+    if (c->resync && ++rounds <= c->max_rounds) continue; /* find the marks again */
     if (!c->graves.len || c->resync) break;
     drain_graves(c);
   }

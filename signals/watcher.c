@@ -18,9 +18,9 @@ static volt_val current(volt__core *c, volt_node *t) {
 }
 
 static void watcher_run(volt__core *c, volt_node *w) {
-  /* A mark was lost (memory ran out): values may be stale until the flush
-   * has found every mark again, and then queues this watcher again. */
-  if (c->resync) return;
+  /* A mark was lost (memory ran out): find every mark again first, so the
+   * target's value is fresh. */
+  if (c->resync) volt__resync(c);
   w->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
   volt_node *t = target_of(c, w);
   if (!t || (t->flags & VOLT__F_DISPOSED)) return;
