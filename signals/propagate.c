@@ -317,7 +317,11 @@ static volt_val read(volt_node *n, bool tracked) {
   if ((n->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE)
     return volt_err(VOLT_EINVAL, "node disposed");
   if (!(n->flags & VOLT__F_VALUE)) return volt_err(VOLT_EINVAL, "node has no value");
-  if (n->flags & (VOLT__F_RUNNING | VOLT__F_CHECKING))
+  /* A cycle: n is running, or n is being checked and a computed reads it
+   * (that computed is being brought up to date for n: it is one of n's
+   * dependencies). Other code reading a node being checked (an effect a
+   * cleanup made, say) brings it up to date like any read. */
+  if ((n->flags & VOLT__F_RUNNING) || ((n->flags & VOLT__F_CHECKING) && c->cx.computing))
     return volt_err(VOLT_ECYCLE, "cycle: a computed read itself");
   bool had_work = volt__has_work(c), oom = false;
   for (unsigned round = 0;; round++) {
