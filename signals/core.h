@@ -39,8 +39,8 @@ enum {
   VOLT__F_VERR = 1u << 12,     /* the value is an ERR */
   VOLT__F_VOWN = 1u << 13,     /* ... whose message the library copied */
   VOLT__F_LOST = 1u << 17,     /* a read of its run could not be recorded */
-  VOLT__F_CHECKING = 1u << 18, /* on the path of a check walk: a read of it
-                                  from below is a cycle */
+  VOLT__F_CHECKING = 1u << 18, /* on the path of a check walk (c->walk): read
+                                  by the node that walk is settling, a cycle */
   VOLT__F_OWED = 1u << 20,     /* a signal written while holding a value to
                                   release: a grave slot is kept for it */
   VOLT__F_VALUE = 1u << 19,    /* its kind has a readable value (a copy of
@@ -57,6 +57,14 @@ struct volt__core;
 typedef struct volt__core volt__core;
 struct volt__msg;
 struct volt__tokens;
+
+/* A check walk under way (on the C stack): its root, where its path starts
+ * on c->stack, and the dependency it is bringing up to date now. */
+typedef struct volt__walk {
+  struct volt__walk *up;
+  volt_node *root, *settling;
+  uint32_t base;
+} volt__walk;
 
 /* What a kind does; the core calls these and nothing else kind-specific.
  * Every op may be NULL. One static record per kind, in the kind's file. */
@@ -202,6 +210,7 @@ struct volt__core {
   uint32_t epoch;  /* bumped by every mark: a walk sees writes made under it */
 
   /* walks */
+  struct volt__walk *walk; /* the innermost check walk under way */
   VOLT__VEC(uint32_t) stack;
   VOLT__VEC(volt_node *) orphans; /* computeds whose last subscriber left */
   VOLT__VEC(volt_node *) defer;   /* evaluations left for the shallow end */

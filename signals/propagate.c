@@ -218,17 +218,38 @@ static bool settle(volt__core *c, volt_node *n) {
   return changed;
 }
 
-/* settle() for a dependency the check walk reached through its subscriber
- * `via`, which the walk brings up to date itself when it changed. Fast
- * path: a node whose only subscriber is `via` tells nobody. */
-static inline bool settle_dep(volt__core *c, volt_node *n, volt_node *via) {
+/* settle() for a dependency the check walk w reached through its
+ * subscriber `via`, which the walk brings up to date itself when it
+ * changed. w->settling names it meanwhile (a read it makes of a node on the
+ * walk's path is a cycle). Fast path: a node whose only subscriber is `via`
+ * tells nobody. */
+static inline bool settle_dep(volt__core *c, volt__walk *w, volt_node *n, volt_node *via) {
+  bool changed;
+  w->settling = n;
 #if VOLT_FAST_PATHS
   if (!(n->flags & VOLT__F_DISPOSED) && n->subs && !E(n->subs)->next_sub && E(n->subs)->sub == via)
-    return n->kind->update(c, n);
+    changed = n->kind->update(c, n);
+  else
+    changed = settle(c, n);
 #else
   (void)via;
+  changed = settle(c, n);
 #endif
-  return settle(c, n);
+  w->settling = NULL;
+  return changed;
+}
+
+/* Is reading n from the tracker t a cycle? n is on the path of the walk that
+ * is bringing t up to date (t is one of n's dependencies). */
+static bool closes_cycle(volt__core *c, volt_node *n, volt_node *t) {
+  for (volt__walk *w = c->walk; w; w = w->up) {
+    if (w->settling != t) continue;
+    if (w->root == n) return true;
+    for (uint32_t i = w->base; i < c->stack.len; i++)
+      if (E(c->stack.at[i])->dep == n) return true;
+    return false;
+  }
+  return false;
 }
 
 /* n is PENDING: is one of its direct dependencies really changed? Walks
@@ -240,15 +261,24 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
   volt_node *cur = n;
   uint32_t e = n->deps;
   bool dirty = false;
+  volt__walk w = {c->walk, n, NULL, base};
+  c->walk = &w;
   n->flags |= VOLT__F_CHECKING;
   for (;;) {
     while (e) {
       volt_node *dep = E(e)->dep;
       uint32_t df = dep->flags;
-      if (df & (VOLT__F_DISPOSED | VOLT__F_RUNNING | VOLT__F_CHECKING)) {
-        /* a stale edge, or a node further up the C stack: skip */
+      if (df & (VOLT__F_DISPOSED | VOLT__F_CHECKING)) {
+        /* a stale edge, or a node on this walk's path: skip */
+      } else if (df & VOLT__F_RUNNING) {
+        /* A dependency being computed right now, further up the C stack
+         * (the read that got here came from its function: a cycle, or a
+         * cleanup's read): cur must be computed again; reading the running
+         * node will give it VOLT_ECYCLE if it is a cycle. */
+        dirty = true;
+        break;
       } else if (df & VOLT__F_DIRTY) {
-        if (settle_dep(c, dep, cur)) {
+        if (settle_dep(c, &w, dep, cur)) {
           dirty = true;
           break;
         }
@@ -268,10 +298,17 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
     for (;;) { /* way up */
       if (c->epoch != epoch) dirty = true; /* written under us: recompute */
       cur->flags &= ~VOLT__F_CHECKING;
-      if (c->stack.len == base) return dirty;
+      if (c->stack.len == base) {
+        c->walk = w.up;
+        return dirty;
+      }
       uint32_t up = c->stack.at[--c->stack.len];
-      if (dirty) {
-        dirty = settle_dep(c, cur, E(up)->sub);
+      if (dirty && !(cur->flags & (VOLT__F_DIRTY | VOLT__F_PENDING))) {
+        /* Brought up to date meanwhile by code the walk ran: if it changed,
+         * that marked its subscribers (the level above sees it). */
+        dirty = false;
+      } else if (dirty) {
+        dirty = settle_dep(c, &w, cur, E(up)->sub);
         if (c->aborting) goto bail;
       } else {
         cur->flags &= ~VOLT__F_PENDING;
@@ -286,6 +323,7 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
 bail:
   while (c->stack.len > base) E(c->stack.at[--c->stack.len])->dep->flags &= ~VOLT__F_CHECKING;
   n->flags &= ~VOLT__F_CHECKING;
+  c->walk = w.up;
   return true;
 }
 
@@ -317,11 +355,12 @@ static volt_val read(volt_node *n, bool tracked) {
   if ((n->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE)
     return volt_err(VOLT_EINVAL, "node disposed");
   if (!(n->flags & VOLT__F_VALUE)) return volt_err(VOLT_EINVAL, "node has no value");
-  /* A cycle: n is running, or n is being checked and a computed reads it
-   * (that computed is being brought up to date for n: it is one of n's
+  /* A cycle: n is running, or n is on a check walk's path and the reader
+   * is being brought up to date by that walk (it is one of n's
    * dependencies). Other code reading a node being checked (an effect a
    * cleanup made, say) brings it up to date like any read. */
-  if ((n->flags & VOLT__F_RUNNING) || ((n->flags & VOLT__F_CHECKING) && c->cx.computing))
+  volt_node *t = c->cx.tracker;
+  if ((n->flags & VOLT__F_RUNNING) || ((n->flags & VOLT__F_CHECKING) && t && closes_cycle(c, n, t)))
     return volt_err(VOLT_ECYCLE, "cycle: a computed read itself");
   bool had_work = volt__has_work(c), oom = false;
   for (unsigned round = 0;; round++) {
