@@ -73,6 +73,11 @@ static bool finish(volt__core *c, volt_node *n, volt_val v) {
     return false;
   }
   volt__trim(c, n);
+  if (n->flags & VOLT__F_DISPOSED) { /* by an unwatched hook the trim ran */
+    volt__release_now(c, n, v);
+    volt__run_ended(c, n);
+    return false;
+  }
   if (c->aborting) { /* computed from placeholders */
     if (v.tag != VOLT_PTR || !(n->flags & VOLT__F_HAS_VALUE) || v.u.p != volt__stored(n).u.p)
       volt__release_now(c, n, v);
@@ -160,6 +165,7 @@ static bool computed_update(volt__core *c, volt_node *n) {
     if ((n->flags & (VOLT__F_DISPOSED | VOLT__F_LOST | VOLT__F_RELEASE)) | c->aborting)
       return fast_unusual(c, n, v);
     volt__trim(c, n);
+    if (n->flags & VOLT__F_DISPOSED) return fast_unusual(c, n, v); /* by a hook the trim ran */
     bool changed = volt__store(c, n, v);
     if (n->flags & VOLT__F_DIRTY) changed |= update_general(c, n); /* changed under its run */
     return changed;

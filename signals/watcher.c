@@ -71,7 +71,15 @@ volt_watcher *volt_watch(volt_node *n, volt_watch_fn cb, void *ud) {
   w->u.f.ud = ud;
   c->depth++;
   int rc = volt__link(c, n, w);
-  if (rc == 0) volt__set_value(w, volt__val_own(c, current(c, n))); /* from the settled value */
+  if (rc == 0) {
+    volt_val v = current(c, n); /* from the settled value */
+    /* The target's watched hook or evaluation ran user code: it may have
+     * disposed the watcher (then its slot is the limbo's) or the target. */
+    if (w->flags & VOLT__F_DISPOSED)
+      rc = VOLT_EINVAL;
+    else
+      volt__set_value(w, volt__val_own(c, v));
+  }
   c->depth--;
   if (rc) {
     volt__dispose(c, w);
