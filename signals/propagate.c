@@ -389,7 +389,7 @@ static volt_val read(volt_node *n, bool tracked) {
   }
   /* Still DIRTY: it could not be brought up to date (memory ran out, or
    * what it read kept changing): its old value is stale. */
-  if ((n->flags & (VOLT__F_DIRTY | VOLT__F_LOST)) == VOLT__F_DIRTY)
+  if ((n->flags & (VOLT__F_DIRTY | VOLT__F_PENDING)) && !(n->flags & VOLT__F_LOST))
     return oom || c->resync ? volt_err(VOLT_ENOMEM, "out of memory: value not up to date")
                      : volt_err(VOLT_ELOOP, "value kept changing while it was computed");
   /* (LOST: its value is volt_err(VOLT_ENOMEM) already.) */

@@ -519,6 +519,9 @@ static void check_model(int i, mval got, const char *what) {
   mval want;
   if (!model_of(i, &want) || mv_eq(got, want)) return;
   if (F.oom && got.t == MV_ERR && got.i == VOLT_ENOMEM) return;
+  /* After a flush stopped at its cap, a node whose dependencies kept
+   * changing while it was brought up to date reads as VOLT_ELOOP. */
+  if (F.unsettled && got.t == MV_ERR && got.i == VOLT_ELOOP) return;
   die("%s of %s %d gave %s, the model says %s", what, kind_name[F.s[i].kind], i, mv_str(got),
       mv_str(want));
 }
