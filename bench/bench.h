@@ -1,6 +1,6 @@
 /* bench/bench.h - shared helpers of volt's benchmark program (volt_bench).
  *
- * The cases are those of ../shared/bench-anchors/SPEC.md, written on volt's
+ * The cases are those of the js-reactivity-benchmark suite (docs/BENCHMARKS.md), written on volt's
  * public API only (<volt/volt.h>). Each case prints one line, in the format
  * of run.mjs: `volt<TAB>case<TAB>ms<TAB>check` with --tsv, a padded table
  * otherwise.

@@ -1,5 +1,6 @@
-/* bench/volt_bench.c - volt's benchmark program: the shapes of
- * ../shared/bench-anchors/SPEC.md (kairo, cellx, dynamic graphs, sbench) on
+/* bench/volt_bench.c - volt's benchmark program: the shapes of the
+ * js-reactivity-benchmark suite (kairo, cellx, dynamic graphs, sbench; see
+ * docs/BENCHMARKS.md) on
  * volt's public API, plus the async, memory and depth cases.
  *
  * usage: volt_bench [--tsv] [--short] [--only SUBSTR]
