@@ -175,7 +175,6 @@ typedef struct volt__context {
 typedef struct volt__slab {
   volt_node *nodes; /* below the first slot: its live count, the runtime */
   void *raw;
-  uint32_t unused;
 } volt__slab;
 
 struct volt__core {

@@ -43,7 +43,7 @@ void volt__resync(volt__core *c) {
   }
 }
 
-static void drain_graves(volt__core *c) {
+void volt__drain_graves(volt__core *c) {
   /* Release hooks may write, and so add graves: by index. */
   for (uint32_t i = 0; i < c->graves.len; i++) {
     volt__grave g = c->graves.at[i];
@@ -144,11 +144,11 @@ int volt__flush(volt__core *c) {
      * queued (resync), a watcher may still hold one of them: they wait. */
     if (c->resync && ++rounds <= c->max_rounds) continue; /* find the marks again */
     if (!c->graves.len || c->resync) break;
-    drain_graves(c);
+    volt__drain_graves(c);
   }
   /* After VOLT_ELOOP a watcher may still be waiting with a value of the
    * graves: they wait for a flush that settles. */
-  if (!c->resync && rc == 0) drain_graves(c);
+  if (!c->resync && rc == 0) volt__drain_graves(c);
   c->flushing = false;
   c->flushes++;
   if (rc == VOLT_ELOOP)
@@ -169,7 +169,7 @@ int volt__flush_if_allowed(volt__core *c) {
     /* With nothing queued that could still show them, replaced values go
      * now rather than at the next flush. */
     if (c->graves.len && c->queue_head == c->queue.len && !c->later.len && !c->resync)
-      drain_graves(c);
+      volt__drain_graves(c);
     if (volt__has_work(c) && c->schedule) c->schedule(c);
     return 0;
   }

@@ -57,6 +57,8 @@ void volt__stack_init(volt__core *c);
 
 /* flush.c */
 void volt__resync(volt__core *c);
+/* Releases the values replaced meanwhile (their hooks may write). */
+void volt__drain_graves(volt__core *c);
 
 /* Public entry point checks: the runtime of a live node on its loop thread. */
 #define VOLT__CHECK_THREAD(c, ret)        \

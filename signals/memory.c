@@ -103,7 +103,7 @@ static int slab_new(volt__core *c) {
     FREE_LINK(&slab[i]) = c->free_nodes;
     c->free_nodes = &slab[i];
   }
-  c->slabs[c->nslabs++] = (volt__slab){slab, raw, 0};
+  c->slabs[c->nslabs++] = (volt__slab){slab, raw};
   c->empty_slabs++;
   if (c->nslabs > c->peak_slabs) c->peak_slabs = c->nslabs;
   c->node_bytes += SLAB_BYTES;

@@ -307,16 +307,6 @@ void volt__core_dispose_all(volt__core *c) {
   for (uint32_t i = 0; i < c->later.len; i++) c->later.at[i]->flags &= ~VOLT__F_QUEUED;
   c->queue.len = c->queue_head = c->later.len = 0;
   c->batch--;
-  for (uint32_t i = 0; i < c->graves.len; i++) {
-    volt__grave g = c->graves.at[i];
-    if (g.v.tag == VOLT_PTR) {
-      volt_val v = g.v;
-      v.flags = 0;
-      if (g.release) g.release(v, g.ud);
-    } else {
-      volt__val_drop(c, g.v);
-    }
-  }
-  c->graves.len = 0;
+  volt__drain_graves(c);
   volt__limbo_drain(c);
 }
