@@ -12,11 +12,6 @@ static volt_node *target_of(volt__core *c, volt_node *w) {
   return w->deps ? VOLT__E(c, w->deps)->dep : NULL;
 }
 
-static volt_val current(volt__core *c, volt_node *t) {
-  volt__refresh(c, t);
-  return (t->flags & VOLT__F_HAS_VALUE) ? volt__value(t) : volt_nil();
-}
-
 static void watcher_run(volt__core *c, volt_node *w) {
   /* A mark was lost (memory ran out): find every mark again first, so the
    * target's value is fresh. */
@@ -24,7 +19,7 @@ static void watcher_run(volt__core *c, volt_node *w) {
   w->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
   volt_node *t = target_of(c, w);
   if (!t || (t->flags & VOLT__F_DISPOSED)) return;
-  volt_val now = current(c, t), old = volt__stored(w);
+  volt_val now = volt__peek_fresh(c, t), old = volt__stored(w);
   /* Bringing the target up to date ran user code: it may have disposed
    * the watcher or the target. */
   if ((w->flags | t->flags) & VOLT__F_DISPOSED) return;
@@ -72,7 +67,7 @@ volt_watcher *volt_watch(volt_node *n, volt_watch_fn cb, void *ud) {
   c->depth++;
   int rc = volt__link(c, n, w);
   if (rc == 0) {
-    volt_val v = current(c, n); /* from the settled value */
+    volt_val v = volt__peek_fresh(c, n); /* from the settled value */
     /* The target's watched hook or evaluation ran user code: it may have
      * disposed the watcher (then its slot is the limbo's) or the target. */
     if (w->flags & VOLT__F_DISPOSED)
