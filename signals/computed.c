@@ -190,8 +190,8 @@ void volt__run_deferred(volt__core *c) {
 
 static void computed_unwatched(volt__core *c, volt_node *n) { volt__orphan(c, n); }
 
-const volt__kind volt__computed_kind = {"computed", computed_update, NULL, NULL,
-                                        computed_unwatched, NULL, VOLT__KIND_VALUE};
+volt__kind volt__computed_kind = {.name = "computed", .update = computed_update,
+                                .unwatched = computed_unwatched, .traits = VOLT__KIND_VALUE};
 
 volt_node *volt_computed(volt_rt *rt, volt_val (*fn)(void *ud), void *ud, const volt_opts *opts) {
   if (!rt || !fn) return NULL;

@@ -39,9 +39,9 @@ int volt_dump_dot(volt_rt *rt, FILE *f) {
       volt_node *n = &slab[i];
       if ((n->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE) continue;
       volt__ext *x = volt__ext_of(c, n);
-      const char *kind = n->kind->name;
-      const char *shape = !n->deps && (n->kind->traits & VOLT__KIND_VALUE) ? "box"
-                          : (n->kind->traits & VOLT__KIND_VALUE)           ? "ellipse"
+      const char *kind = volt__kind_of(n)->name;
+      const char *shape = !n->deps && (volt__kind_of(n)->traits & VOLT__KIND_VALUE) ? "box"
+                          : (volt__kind_of(n)->traits & VOLT__KIND_VALUE)           ? "ellipse"
                           : (n->flags & VOLT__F_LISTENER)                  ? "diamond"
                                                                            : "octagon";
       bad |= fprintf(f, "  n%p [shape=%s, label=\"", (void *)n, shape) < 0;

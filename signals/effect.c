@@ -41,7 +41,7 @@ static void effect_run(volt__core *c, volt_node *n) {
   n->flags &= ~VOLT__F_PENDING;
 }
 
-const volt__kind volt__effect_kind = {"effect", NULL, effect_run, NULL, NULL, NULL, 0};
+volt__kind volt__effect_kind = {.name = "effect", .run = effect_run};
 
 volt_node *volt_effect(volt_rt *rt, void (*fn)(void *ud), void *ud) {
   if (!rt || !fn) return NULL;

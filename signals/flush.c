@@ -36,7 +36,7 @@ void volt__resync(volt__core *c) {
       if (n->flags & VOLT__F_LISTENER) {
         n->flags |= VOLT__F_DIRTY; /* a running one runs again after this run */
         volt__enqueue(c, n);
-      } else if (n->deps && n->kind->update) {
+      } else if (n->deps && volt__kind_of(n)->update) {
         n->flags |= VOLT__F_DIRTY;
       }
     }
@@ -69,9 +69,9 @@ static void run_listener(volt__core *c, volt_node *n) {
       if (a->flags & VOLT__F_QUEUED) top = a;
     if (!top) break;
     top->flags &= ~VOLT__F_QUEUED;
-    top->kind->run(c, top);
+    volt__kind_of(top)->run(c, top);
   }
-  if (!(n->flags & VOLT__F_DISPOSED)) n->kind->run(c, n);
+  if (!(n->flags & VOLT__F_DISPOSED)) volt__kind_of(n)->run(c, n);
 }
 
 /* One round: everything queued before it began. LATE listeners (watchers)
@@ -81,7 +81,7 @@ static void run_round(volt__core *c) {
   for (; c->queue_head < end; c->queue_head++) {
     volt_node *n = c->queue.at[c->queue_head];
     if (!(n->flags & VOLT__F_QUEUED)) continue;
-    if ((n->kind->traits & VOLT__KIND_LATE) && VOLT__PUSH(c, c->later, n) == 0) continue;
+    if ((volt__kind_of(n)->traits & VOLT__KIND_LATE) && VOLT__PUSH(c, c->later, n) == 0) continue;
     n->flags &= ~VOLT__F_QUEUED;
     run_listener(c, n);
   }
@@ -96,7 +96,7 @@ static void run_later(volt__core *c) {
     volt_node *n = c->later.at[i];
     if (!(n->flags & VOLT__F_QUEUED)) continue;
     n->flags &= ~VOLT__F_QUEUED;
-    if (!(n->flags & VOLT__F_DISPOSED)) n->kind->run(c, n);
+    if (!(n->flags & VOLT__F_DISPOSED)) volt__kind_of(n)->run(c, n);
   }
   c->later.len = 0;
 }

@@ -9,11 +9,11 @@
 #include "signals/core.h"
 
 /* The kinds defined in signals/ (one file each). */
-extern const volt__kind volt__signal_kind;
-extern const volt__kind volt__computed_kind;
-extern const volt__kind volt__effect_kind;
-extern const volt__kind volt__watcher_kind;
-extern const volt__kind volt__scope_kind;
+extern volt__kind volt__signal_kind;
+extern volt__kind volt__computed_kind;
+extern volt__kind volt__effect_kind;
+extern volt__kind volt__watcher_kind;
+extern volt__kind volt__scope_kind;
 
 /* memory.c */
 volt_node *volt__slot_alloc(volt__core *c);

@@ -92,6 +92,11 @@ static int slab_new(volt__core *c) {
   }
   char *raw = volt__alloc(c, SLAB_BYTES);
   if (!raw) return VOLT_ENOMEM;
+  if (((uintptr_t)raw + SLAB_BYTES) >> VOLT__PTR_BITS) { /* see VOLT__PTR_BITS */
+    volt__free(c, raw, SLAB_BYTES);
+    volt__report(c, VOLT_ENOMEM, "node memory above 2^48: not supported");
+    return VOLT_ENOMEM;
+  }
   /* Slots on 64-byte lines; below the first: the live count, the runtime. */
   uintptr_t first = ((uintptr_t)raw + 16 + 63) & ~(uintptr_t)63;
   volt_node *slab = (volt_node *)(void *)(raw + (first - (uintptr_t)raw));
@@ -136,8 +141,10 @@ static void slot_free(volt__core *c, volt_node *n) {
   uint32_t slot = n->flags & VOLT__SLOT_BITS;
   if (--(*slab_live(n)) == 0) c->empty_slabs++;
   n->flags = slot;
-  n->ext = n->deps = n->deps_tail = n->subs = n->subs_tail = n->owner = n->pos = 0;
-  n->kind = NULL; /* u stays (see core.h) */
+  n->ext = 0;
+  n->kind = 0;
+  n->deps = n->deps_tail = n->subs = n->owner = 0;
+  n->dep1w = n->sub1w = 0; /* u stays (see core.h) */
   FREE_LINK(n) = c->free_nodes;
   c->free_nodes = n;
   c->free_slots++;
@@ -220,8 +227,10 @@ void volt__edge_retire(volt__core *c, uint32_t e) {
 static void move_edge(volt__core *c, uint32_t from, uint32_t to) {
   volt__edge *e = &c->edges[to];
   *e = c->edges[from];
-  if (e->prev_sub) c->edges[e->prev_sub].next_sub = to; else e->dep->subs = to;
-  if (e->next_sub) c->edges[e->next_sub].prev_sub = to; else e->dep->subs_tail = to;
+  /* dep's list is circular backwards (the head's prev_sub is the tail). */
+  if (e->prev_sub == from) e->prev_sub = to; /* the only one */
+  if (e->dep->subs == from) e->dep->subs = to; else c->edges[e->prev_sub].next_sub = to;
+  if (e->next_sub) c->edges[e->next_sub].prev_sub = to; else c->edges[e->dep->subs].prev_sub = to;
   if (e->prev_dep) c->edges[e->prev_dep].next_dep = to; else e->sub->deps = to;
   if (e->next_dep) c->edges[e->next_dep].prev_dep = to; else e->sub->deps_tail = to;
 }
@@ -326,6 +335,7 @@ volt__ext *volt__ext_get(volt__core *c, volt_node *n, bool create) {
     c->free_ext = volt__ext_at(c, i)->next_free;
   } else {
     if (!c->ext_used) c->ext_used = 1; /* index 0: none */
+    if (c->ext_used > VOLT__EXT_MAX) return NULL; /* the node's ext field is 24 bits */
     if (c->ext_used >= c->ext_nchunks * EXT_CHUNK) {
       volt__ext *chunk = volt__alloc(c, EXT_CHUNK * sizeof(volt__ext));
       if (!chunk) return NULL;

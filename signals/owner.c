@@ -7,6 +7,8 @@
  * array, so leaving is O(1) (a hole, closed up when holes outnumber
  * children).
  */
+#include <pthread.h>
+
 #include "signals/internal.h"
 
 volt_node *volt__owner_of(volt__core *c, const volt_node *n) {
@@ -31,7 +33,7 @@ static int attach(volt__core *c, volt_node *owner, volt_node *n) {
     px->kids_cap = cap;
   }
   n->owner = owner->ext;
-  n->pos = px->nkids;
+  volt__set_pos(n, px->nkids);
   px->kids[px->nkids++] = n;
   owner->flags |= VOLT__F_OWNS;
   if (owner->flags & VOLT__F_QUEUED) c->queued_owner = true; /* see run_listener */
@@ -50,8 +52,9 @@ static volt_node *last_kid(volt__ext *px) {
 static void detach(volt__core *c, volt_node *n) {
   if (!n->owner) return;
   volt__ext *px = volt__ext_at(c, n->owner);
-  uint32_t pos = n->pos;
-  n->owner = n->pos = 0;
+  uint32_t pos = volt__pos(n);
+  n->owner = 0;
+  volt__set_pos(n, 0);
   if (pos + 1 == px->nkids) { /* the newest: disposal goes newest first */
     px->nkids--;
     (void)last_kid(px); /* drop the holes now at the end */
@@ -64,7 +67,7 @@ static void detach(volt__core *c, volt_node *n) {
     for (uint32_t i = 0; i < px->nkids; i++) {
       volt_node *kid = px->kids[i];
       if (!kid) continue;
-      kid->pos = k;
+      volt__set_pos(kid, k);
       px->kids[k++] = kid;
     }
     px->nkids = k;
@@ -76,14 +79,36 @@ static bool opts_used(const volt_opts *o) {
   return o && (o->name || o->equals || o->release || o->watched || o->unwatched || o->ud);
 }
 
-volt_node *volt__node_new(volt__core *c, const volt__kind *kind, uint32_t flags,
+/* ---- kinds ------------------------------------------------------------------------ */
+
+volt__kind *volt__kinds[VOLT__KINDS_MAX + 1];
+static pthread_mutex_t kinds_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned kinds_len;
+
+/* The table entry is written before the id is published (release): a
+ * thread that reads the id (acquire) finds the record in the table. */
+unsigned volt__kind_register(volt__kind *k) {
+  pthread_mutex_lock(&kinds_lock);
+  unsigned id = __atomic_load_n(&k->id, __ATOMIC_RELAXED);
+  if (!id && kinds_len < VOLT__KINDS_MAX) {
+    id = ++kinds_len;
+    volt__kinds[id] = k;
+    __atomic_store_n(&k->id, id, __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&kinds_lock);
+  return id;
+}
+
+volt_node *volt__node_new(volt__core *c, volt__kind *kind, uint32_t flags,
                           const volt_opts *opts) {
   volt_node *owner = c->cx.owner;
   if (c->closing || (owner && (owner->flags & VOLT__F_DISPOSED))) return NULL;
+  unsigned id = volt__kind_id(kind);
+  if (!id) return NULL;
   volt_node *n = volt__slot_alloc(c);
   if (!n) return NULL;
   n->flags |= VOLT__F_ALIVE | flags | ((kind->traits & VOLT__KIND_VALUE) ? VOLT__F_VALUE : 0);
-  n->kind = kind;
+  n->kind = id;
   if (opts_used(opts)) {
     volt__ext *x = volt__ext_get(c, n, true);
     if (!x || (opts->name && !(x->name = volt__strdup(c, opts->name)))) goto fail;
@@ -129,7 +154,7 @@ static void dispose_one(volt__core *c, volt_node *n) {
   if (n->flags & VOLT__F_DISPOSED) return;
   n->flags |= VOLT__F_DISPOSED;
   if (n->ext) run_cleanups(c, n);
-  if (n->kind->dispose) n->kind->dispose(c, n);
+  if (volt__kind_of(n)->dispose) volt__kind_of(n)->dispose(c, n);
   if (n->deps) volt__unlink_deps(c, n);
   if (n->subs) volt__unlink_subs(c, n);
   if ((n->flags & VOLT__F_HAS_VALUE) && (n->flags & (VOLT__F_RELEASE | VOLT__F_VOWN)))
@@ -212,7 +237,7 @@ void volt_dispose(volt_node *n) {
   volt__maybe_flush(c);
 }
 
-const volt__kind volt__scope_kind = {"scope", NULL, NULL, NULL, NULL, NULL, 0};
+volt__kind volt__scope_kind = {.name = "scope"};
 
 volt_node *volt_scope(volt_rt *rt, void (*fn)(void *ud), void *ud) {
   if (!rt || !fn) return NULL;

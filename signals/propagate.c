@@ -29,7 +29,7 @@
 /* ---- edges ------------------------------------------------------------------- */
 
 static void first_sub(volt__core *c, volt_node *dep) {
-  if (dep->kind->watched) dep->kind->watched(c, dep);
+  if (volt__kind_of(dep)->watched) volt__kind_of(dep)->watched(c, dep);
   if (dep->flags & VOLT__F_HOOKS) {
     volt__ext *x = volt__ext_of(c, dep);
     if (x->watched) volt__call_hook(c, dep, x->watched, x->opts_ud);
@@ -38,7 +38,7 @@ static void first_sub(volt__core *c, volt_node *dep) {
 
 static void last_sub(volt__core *c, volt_node *dep) {
   if (dep->flags & VOLT__F_DISPOSED) return;
-  if (dep->kind->unwatched) dep->kind->unwatched(c, dep);
+  if (volt__kind_of(dep)->unwatched) volt__kind_of(dep)->unwatched(c, dep);
   if (dep->flags & VOLT__F_HOOKS) {
     volt__ext *x = volt__ext_of(c, dep);
     if (x->unwatched) volt__call_hook(c, dep, x->unwatched, x->opts_ud);
@@ -66,21 +66,34 @@ static int link_new(volt__core *c, volt_node *dep, volt_node *sub) {
   /* In sub's list: after the cursor, before what the last run read next. */
   ed->prev_dep = prev;
   ed->next_dep = next;
-  if (prev) E(prev)->next_dep = e; else sub->deps = e;
+  if (prev) {
+    E(prev)->next_dep = e;
+  } else {
+    sub->deps = e;
+    volt__set_dep1(sub, dep);
+  }
   if (next) E(next)->prev_dep = e;
   sub->deps_tail = e;
-  /* In dep's list: last. */
-  ed->prev_sub = dep->subs_tail;
+  /* In dep's list: last (the head's prev_sub names the tail). */
   ed->next_sub = 0;
-  if (dep->subs_tail) E(dep->subs_tail)->next_sub = e; else dep->subs = e;
-  dep->subs_tail = e;
-  if (!ed->prev_sub) first_sub(c, dep);
+  uint32_t head = dep->subs;
+  if (head) {
+    uint32_t tail = E(head)->prev_sub;
+    ed->prev_sub = tail;
+    E(tail)->next_sub = e;
+    E(head)->prev_sub = e;
+    return 0;
+  }
+  ed->prev_sub = e;
+  dep->subs = e;
+  volt__set_sub1(dep, sub);
+  first_sub(c, dep);
   return 0;
 }
 
 /* Read earlier in this run: the edge is dep's newest subscriber. */
 static bool read_earlier(volt__core *c, volt_node *dep, volt_node *sub) {
-  uint32_t st = dep->subs_tail;
+  uint32_t st = dep->subs ? E(dep->subs)->prev_sub : 0;
   return st && E(st)->sub == sub && (sub->flags & VOLT__F_RUNNING) && read_in_run(c, sub, st);
 }
 
@@ -107,11 +120,26 @@ void volt__track_slow(volt__core *c, volt_node *n) {
 static void unlink_edge(volt__core *c, uint32_t e) {
   volt__edge *ed = E(e);
   volt_node *dep = ed->dep, *sub = ed->sub;
-  if (ed->prev_dep) E(ed->prev_dep)->next_dep = ed->next_dep; else sub->deps = ed->next_dep;
-  if (ed->next_dep) E(ed->next_dep)->prev_dep = ed->prev_dep;
-  if (sub->deps_tail == e) sub->deps_tail = ed->prev_dep;
-  if (ed->prev_sub) E(ed->prev_sub)->next_sub = ed->next_sub; else dep->subs = ed->next_sub;
-  if (ed->next_sub) E(ed->next_sub)->prev_sub = ed->prev_sub; else dep->subs_tail = ed->prev_sub;
+  uint32_t next = ed->next_dep, prev = ed->prev_dep;
+  if (prev) {
+    E(prev)->next_dep = next;
+  } else {
+    sub->deps = next;
+    volt__set_dep1(sub, next ? E(next)->dep : NULL);
+  }
+  if (next) E(next)->prev_dep = prev;
+  if (sub->deps_tail == e) sub->deps_tail = prev;
+  /* dep's list, circular backwards: the head's prev_sub is the tail. */
+  next = ed->next_sub;
+  prev = ed->prev_sub;
+  if (dep->subs == e) {
+    dep->subs = next;
+    volt__set_sub1(dep, next ? E(next)->sub : NULL);
+    if (next) E(next)->prev_sub = prev; /* the tail */
+  } else {
+    E(prev)->next_sub = next;
+    E(next ? next : dep->subs)->prev_sub = prev;
+  }
   volt__edge_retire(c, e);
   if (!dep->subs) last_sub(c, dep);
 }
@@ -162,15 +190,15 @@ void volt__propagate(volt__core *c, volt_node *n) {
   c->epoch++;
   uint32_t base = c->stack.len;
   uint32_t e = n->subs;
+  volt_node *sub = volt__sub1(n); /* the subscriber of edge e */
   for (;;) {
     if (!e) {
       if (c->stack.len == base) break;
       e = c->stack.at[--c->stack.len];
+      sub = E(e)->sub;
       continue;
     }
-    volt__edge *ed = E(e);
-    volt_node *sub = ed->sub;
-    uint32_t next = ed->next_sub, f = sub->flags;
+    uint32_t next = E(e)->next_sub, f = sub->flags;
     bool reached = false;
     if (!(f & (VOLT__F_DIRTY | VOLT__F_PENDING | VOLT__F_RUNNING | VOLT__F_DISPOSED))) {
       sub->flags = f | VOLT__F_PENDING;
@@ -189,10 +217,12 @@ void volt__propagate(volt__core *c, volt_node *n) {
           volt__report(c, VOLT_ENOMEM, "out of memory while propagating");
         }
         e = sub->subs;
+        sub = volt__sub1(sub);
         continue;
       }
     }
     e = next;
+    if (e) sub = E(e)->sub;
   }
   c->stack.len = base;
 }
@@ -213,7 +243,7 @@ static void shallow_propagate(volt__core *c, volt_node *n) {
  * has an update op. */
 static bool settle(volt__core *c, volt_node *n) {
   if (n->flags & VOLT__F_DISPOSED) return false;
-  bool changed = n->kind->update(c, n);
+  bool changed = volt__kind_of(n)->update(c, n);
   if (changed) shallow_propagate(c, n);
   return changed;
 }
@@ -228,7 +258,7 @@ static inline bool settle_dep(volt__core *c, volt__walk *w, volt_node *n, volt_n
   w->settling = n;
 #if VOLT_FAST_PATHS
   if (!(n->flags & VOLT__F_DISPOSED) && n->subs && !E(n->subs)->next_sub && E(n->subs)->sub == via)
-    changed = n->kind->update(c, n);
+    changed = volt__kind_of(n)->update(c, n);
   else
     changed = settle(c, n);
 #else
@@ -255,18 +285,25 @@ static bool closes_cycle(volt__core *c, volt_node *n, volt_node *t) {
 /* n is PENDING: is one of its direct dependencies really changed? Walks
  * down through PENDING dependencies, settles DIRTY ones bottom-up, and
  * clears the marks of what turns out unchanged. The stack holds the edge
- * each level was entered by (the way back up). */
+ * each level was entered by (the way back up).
+ *
+ * The stack height (sp) and the edge array are kept in locals: c->stack.len
+ * is brought up to date before every call out of the walk (closes_cycle
+ * reads the path from it), and the edge array is reloaded after (a link made
+ * by the code it ran may have moved it). Kept in memory, the height was a
+ * chain of stores and loads through every level of the walk. */
 bool volt__check_dirty(volt__core *c, volt_node *n) {
-  uint32_t base = c->stack.len, epoch = c->epoch;
+  uint32_t base = c->stack.len, sp = base, epoch = c->epoch;
+  volt__edge *edges = c->edges;
   volt_node *cur = n;
   uint32_t e = n->deps;
+  volt_node *dep = volt__dep1(n); /* the dependency of edge e */
   bool dirty = false;
   volt__walk w = {c->walk, n, NULL, base};
   c->walk = &w;
   n->flags |= VOLT__F_CHECKING;
   for (;;) {
     while (e) {
-      volt_node *dep = E(e)->dep;
       uint32_t df = dep->flags;
       if (df & (VOLT__F_DISPOSED | VOLT__F_CHECKING)) {
         /* a stale edge, or a node on this walk's path: skip */
@@ -278,49 +315,69 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
         dirty = true;
         break;
       } else if (df & VOLT__F_DIRTY) {
-        if (settle_dep(c, &w, dep, cur)) {
+        c->stack.len = sp;
+        bool changed = settle_dep(c, &w, dep, cur);
+        edges = c->edges;
+        if (changed) {
           dirty = true;
           break;
         }
         if (c->aborting) goto bail;
       } else if ((df & VOLT__F_PENDING) && dep->deps) {
-        if (VOLT__PUSH(c, c->stack, e)) goto bail; /* cannot walk: recompute */
-        dep->flags |= VOLT__F_CHECKING;
+        if (sp == c->stack.cap) {
+          c->stack.len = sp;
+          if (volt__grow(c, &c->stack, sp + 1, sizeof *c->stack.at)) goto bail; /* recompute */
+        }
+        c->stack.at[sp++] = e;
+        dep->flags = df | VOLT__F_CHECKING;
         cur = dep;
         e = dep->deps;
+        dep = volt__dep1(dep);
         continue;
       } else if (df & VOLT__F_PENDING) {
         dep->flags = df & ~VOLT__F_PENDING;
       }
-      e = E(e)->next_dep;
+      e = edges[e].next_dep;
+      if (e) dep = edges[e].dep;
     }
     if (cur->flags & VOLT__F_DIRTY) dirty = true;
     for (;;) { /* way up */
       if (c->epoch != epoch) dirty = true; /* written under us: recompute */
-      cur->flags &= ~VOLT__F_CHECKING;
-      if (c->stack.len == base) {
+      uint32_t cf = cur->flags & ~VOLT__F_CHECKING;
+      if (sp == base) {
+        cur->flags = cf;
+        c->stack.len = base;
         c->walk = w.up;
         return dirty;
       }
-      uint32_t up = c->stack.at[--c->stack.len];
-      if (dirty && !(cur->flags & (VOLT__F_DIRTY | VOLT__F_PENDING))) {
+      uint32_t up = c->stack.at[--sp];
+      volt_node *above = edges[up].sub;
+      if (dirty && !(cf & (VOLT__F_DIRTY | VOLT__F_PENDING))) {
         /* Brought up to date meanwhile by code the walk ran: if it changed,
          * that marked its subscribers (the level above sees it). */
+        cur->flags = cf;
         dirty = false;
       } else if (dirty) {
-        dirty = settle_dep(c, &w, cur, E(up)->sub);
+        cur->flags = cf;
+        c->stack.len = sp;
+        dirty = settle_dep(c, &w, cur, above);
+        edges = c->edges;
         if (c->aborting) goto bail;
       } else {
-        cur->flags &= ~VOLT__F_PENDING;
+        cur->flags = cf & ~VOLT__F_PENDING;
       }
-      cur = E(up)->sub;
+      cur = above;
       if (dirty) continue; /* cur has a changed dependency */
-      e = E(up)->next_dep;
-      if (e) break;
+      e = edges[up].next_dep;
+      if (e) {
+        dep = edges[e].dep;
+        break;
+      }
       if (cur->flags & VOLT__F_DIRTY) dirty = true;
     }
   }
 bail:
+  c->stack.len = sp;
   while (c->stack.len > base) E(c->stack.at[--c->stack.len])->dep->flags &= ~VOLT__F_CHECKING;
   n->flags &= ~VOLT__F_CHECKING;
   c->walk = w.up;

@@ -43,8 +43,8 @@ static void signal_dispose(volt__core *c, volt_node *n) {
   if (p.tag != VOLT_PTR || v.tag != VOLT_PTR || p.u.p != v.u.p) volt__release_later(c, n, p);
 }
 
-const volt__kind volt__signal_kind = {"signal", signal_update, NULL, NULL, NULL, signal_dispose,
-                                      VOLT__KIND_VALUE};
+volt__kind volt__signal_kind = {.name = "signal", .update = signal_update, .dispose = signal_dispose,
+                              .traits = VOLT__KIND_VALUE};
 
 volt_node *volt_signal(volt_rt *rt, volt_val init, const volt_opts *opts) {
   if (!rt) return NULL;
@@ -63,7 +63,7 @@ int volt_set(volt_node *n, volt_val v) {
   if (!n) return VOLT_EINVAL;
   volt__core *c = volt__core_of(n);
   if (!volt__on_loop(c)) return VOLT_ETHREAD;
-  if ((n->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE || n->kind != &volt__signal_kind)
+  if ((n->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE || volt__kind_of(n) != &volt__signal_kind)
     return VOLT_EINVAL;
   if (c->cx.computing) {
     if (v.tag == VOLT_PTR) volt__release_now(c, n, v);

@@ -54,12 +54,12 @@ static void watcher_dispose(volt__core *c, volt_node *w) {
   volt__set_value(w, volt_nil());
 }
 
-const volt__kind volt__watcher_kind = {"watcher", NULL, watcher_run, NULL, NULL, watcher_dispose,
-                                       VOLT__KIND_LATE};
+volt__kind volt__watcher_kind = {.name = "watcher", .run = watcher_run, .dispose = watcher_dispose,
+                               .traits = VOLT__KIND_LATE};
 
 volt_watcher *volt_watch(volt_node *n, volt_watch_fn cb, void *ud) {
   volt__core *c = volt__live(n);
-  if (!c || !cb || !(n->kind->traits & VOLT__KIND_VALUE)) return NULL;
+  if (!c || !cb || !(volt__kind_of(n)->traits & VOLT__KIND_VALUE)) return NULL;
   volt_node *w = volt__node_new(c, &volt__watcher_kind, VOLT__F_LISTENER, NULL);
   if (!w) return NULL;
   w->u.f.fn.watch = cb;
@@ -90,7 +90,7 @@ int volt_unwatch(volt_watcher *wh) {
   if (!w) return VOLT_EINVAL;
   volt__core *c = volt__core_of(w);
   VOLT__CHECK_THREAD(c, VOLT_ETHREAD);
-  if ((w->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE || w->kind != &volt__watcher_kind)
+  if ((w->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE || volt__kind_of(w) != &volt__watcher_kind)
     return VOLT_EINVAL;
   volt__dispose(c, w);
   volt__maybe_flush(c);

@@ -35,8 +35,8 @@ static bool event_update(volt__core *c, volt_node *n) {
 
 static void event_dispose(volt__core *c, volt_node *n);
 
-const volt__kind volt__event_kind = {"event", event_update, NULL, NULL, NULL, event_dispose,
-                                     VOLT__KIND_VALUE | VOLT__KIND_EVENT};
+volt__kind volt__event_kind = {.name = "event", .update = event_update, .dispose = event_dispose,
+                             .traits = VOLT__KIND_VALUE | VOLT__KIND_EVENT};
 
 static void event_dispose(volt__core *c, volt_node *n) {
   volt__ext *x = volt__ext_get(c, n, false);
@@ -114,7 +114,7 @@ static int emit_now(volt__core *c, volt_node *ev, volt_val payload) {
     volt__edge *e = VOLT__E(c, i);
     uint32_t next = e->next_sub;
     volt_node *s = e->sub;
-    if (s->kind == &volt__token_kind && !(s->flags & VOLT__F_DISPOSED))
+    if (volt__kind_of(s) == &volt__token_kind && !(s->flags & VOLT__F_DISPOSED))
       volt__token_occurrence(c, s, volt__value(ev));
     i = next;
   }
@@ -128,7 +128,7 @@ int volt_emit(volt_node *ev, volt_val payload) {
   if (!ev) return VOLT_EINVAL;
   volt__core *c = volt__core_of(ev);
   if (!volt__on_loop(c)) return VOLT_ETHREAD;
-  if (volt__live(ev) != c || ev->kind != &volt__event_kind) return VOLT_EINVAL;
+  if (volt__live(ev) != c || volt__kind_of(ev) != &volt__event_kind) return VOLT_EINVAL;
   if (volt__writes_refused(c) || c->closing) {
     payload.flags = 0;
     volt__release_now(c, ev, payload);

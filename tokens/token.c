@@ -53,8 +53,8 @@ static bool token_update(volt__core *c, volt_node *n) {
   return true;
 }
 
-const volt__kind volt__token_kind = {"token", token_update, token_run, NULL, NULL, token_dispose,
-                                     VOLT__KIND_VALUE};
+volt__kind volt__token_kind = {.name = "token", .update = token_update, .run = token_run,
+                             .dispose = token_dispose, .traits = VOLT__KIND_VALUE};
 
 static volt__token *tok_data(volt__core *c, volt_node *n) {
   volt__ext *x = volt__ext_get(c, n, false);
@@ -262,7 +262,7 @@ volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
   volt__core *c = VOLT__CORE(rt);
   if (!volt__on_loop(c) || c->closing || volt__live(source) != c) return NULL;
   if (flags & ~(VOLT_TOKEN_CYCLIC | VOLT_TOKEN_STAMPED | VOLT_TOKEN_REARM)) return NULL;
-  if (!(source->kind->traits & VOLT__KIND_VALUE)) return NULL; /* no value to follow */
+  if (!(volt__kind_of(source)->traits & VOLT__KIND_VALUE)) return NULL; /* no value to follow */
   if (!volt__tokens_get(c)) return NULL;
 
   volt_opts o;
@@ -282,7 +282,7 @@ volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
   t->node = n;
   t->src = source;
   t->flags = (uint8_t)flags;
-  t->src_event = (source->kind->traits & VOLT__KIND_EVENT) != 0;
+  t->src_event = (volt__kind_of(source)->traits & VOLT__KIND_EVENT) != 0;
   if (opts) {
     t->on = opts->on;
     t->copy = opts->copy;
@@ -323,7 +323,7 @@ static volt__token *tok_get(volt_node *n, int *err) {
     *err = VOLT_ETHREAD;
     return NULL;
   }
-  if (volt__live(n) != c || n->kind != &volt__token_kind) {
+  if (volt__live(n) != c || volt__kind_of(n) != &volt__token_kind) {
     *err = VOLT_EINVAL;
     return NULL;
   }
@@ -341,7 +341,7 @@ static volt__token *tok_get(volt_node *n, int *err) {
 }
 
 bool volt__is_token(volt_node *n) {
-  return volt__live(n) && n->kind == &volt__token_kind && tok_data(volt__core_of(n), n) != NULL;
+  return volt__live(n) && volt__kind_of(n) == &volt__token_kind && tok_data(volt__core_of(n), n) != NULL;
 }
 
 int volt__token_observe(volt_node *tok, volt__token_hook fn, void *ud) {

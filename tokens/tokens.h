@@ -50,8 +50,8 @@ struct volt__tokens {
   volt__deferred *deferred;
 };
 
-extern const volt__kind volt__token_kind;
-extern const volt__kind volt__event_kind;
+extern volt__kind volt__token_kind;
+extern volt__kind volt__event_kind;
 
 /* Loop thread. Creates the table on first use. NULL on allocation failure. */
 struct volt__tokens *volt__tokens_get(volt__core *c);
