@@ -558,7 +558,7 @@ int volt__maybe_flush_slow(volt__core *c);
 /* Flushes now if nothing prevents it (a batch, a flush, user code on the
  * stack, deferred mode: then schedules). Returns the flush's result. */
 static inline int volt__maybe_flush(volt__core *c) {
-  if (c->depth || c->flushing) return 0;
+  if (c->depth || c->flushing || c->batch) return 0; /* the batch's end flushes */
   if (!(c->batch | c->closing | c->deferred | c->close_pending)) {
     if (volt__has_work(c)) return volt__flush(c); /* it drains the limbo */
     volt__limbo_drain(c);

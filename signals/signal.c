@@ -63,6 +63,33 @@ int volt_set(volt_node *n, volt_val v) {
   if (!n) return VOLT_EINVAL;
   volt__core *c = volt__core_of(n);
   if (!volt__on_loop(c)) return VOLT_ETHREAD;
+#if VOLT_FAST_PATHS
+  /* Fast path: a live signal without hooks and without a write pending,
+   * holding no error, written a plain value outside a computed. The same
+   * value changes nothing; with no subscriber the new one is current at
+   * once (the plain path would keep it pending and settle it now). */
+  uint32_t f = n->flags;
+  if ((f & (VOLT__F_ALIVE | VOLT__F_DISPOSED | VOLT__F_DIRTY | VOLT__F_EQUALS | VOLT__F_RELEASE |
+            VOLT__F_VERR)) == VOLT__F_ALIVE &&
+      v.tag != VOLT_ERR && volt__kind_of(n) == &volt__signal_kind && !c->cx.computing) {
+    int64_t p = volt__payload_of(v);
+    uint32_t vt = (uint32_t)v.tag << VOLT__VT_SHIFT;
+    if ((f & VOLT__VT_MASK) == vt &&
+        (n->val.i == p ||
+         (v.tag == VOLT_NUM && (n->val.n == v.u.n || (n->val.n != n->val.n && v.u.n != v.u.n)))))
+      return 0;
+    if (!n->subs) {
+      n->val.i = p;
+      n->flags = (f & ~VOLT__VT_MASK) | vt;
+    } else {
+      v.flags = 0;
+      n->u.pending = v;
+      n->flags = f | VOLT__F_DIRTY;
+      volt__propagate(c, n);
+    }
+    return volt__maybe_flush(c);
+  }
+#endif
   if ((n->flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) != VOLT__F_ALIVE || volt__kind_of(n) != &volt__signal_kind)
     return VOLT_EINVAL;
   if (c->cx.computing) {
@@ -70,10 +97,10 @@ int volt_set(volt_node *n, volt_val v) {
     return VOLT_EPERM;
   }
   v.flags = 0;
-  uint32_t f = n->flags;
-  volt_val cur = (f & VOLT__F_VERR) ? volt__stored(n) : volt__value(n);
-  volt_val latest = (f & VOLT__F_DIRTY) ? n->u.pending : cur;
-  bool same = !(f & VOLT__F_EQUALS) && v.tag != VOLT_ERR
+  uint32_t fl = n->flags;
+  volt_val cur = (fl & VOLT__F_VERR) ? volt__stored(n) : volt__value(n);
+  volt_val latest = (fl & VOLT__F_DIRTY) ? n->u.pending : cur;
+  bool same = !(fl & VOLT__F_EQUALS) && v.tag != VOLT_ERR
                   ? latest.tag == v.tag && (volt__payload_of(latest) == volt__payload_of(v) ||
                                             (v.tag == VOLT_NUM && (latest.u.n == v.u.n ||
                                                                    (latest.u.n != latest.u.n &&
