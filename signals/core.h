@@ -416,22 +416,25 @@ static inline void volt__set_value(volt_node *n, volt_val v) {
              ((uint32_t)v.tag << VOLT__VT_SHIFT);
 }
 
-static inline bool volt__store(volt__core *c, volt_node *n, volt_val v) {
+/* volt__store for a node without hooks that holds no error, and a value
+ * that is not an error: the same tag and bits mean equal, and so do two
+ * NUMs that compare equal or are both NaN (volt_val_eq). */
+static inline bool volt__store_plain(volt_node *n, volt_val v) {
   uint32_t f = n->flags;
-  /* No hooks, no errors: the same tag and bits mean equal, and so do two
-   * NUMs that compare equal or are both NaN (volt_val_eq). */
-  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && v.tag != VOLT_ERR) {
-    uint32_t vt = (uint32_t)v.tag << VOLT__VT_SHIFT;
-    int64_t p = volt__payload_of(v);
-    if ((f & (VOLT__F_HAS_VALUE | VOLT__VT_MASK)) == (VOLT__F_HAS_VALUE | vt)) {
-      if (n->val.i == p) return false;
-      if (v.tag == VOLT_NUM && (n->val.n == v.u.n || (n->val.n != n->val.n && v.u.n != v.u.n)))
-        return false;
-    }
-    n->val.i = p;
-    n->flags = (f & ~VOLT__VT_MASK) | vt | VOLT__F_HAS_VALUE;
-    return true;
+  uint32_t vt = (uint32_t)v.tag << VOLT__VT_SHIFT;
+  int64_t p = volt__payload_of(v);
+  if ((f & (VOLT__F_HAS_VALUE | VOLT__VT_MASK)) == (VOLT__F_HAS_VALUE | vt)) {
+    if (n->val.i == p) return false;
+    if (v.tag == VOLT_NUM && (n->val.n == v.u.n || (n->val.n != n->val.n && v.u.n != v.u.n)))
+      return false;
   }
+  n->val.i = p;
+  n->flags = (f & ~VOLT__VT_MASK) | vt | VOLT__F_HAS_VALUE;
+  return true;
+}
+static inline bool volt__store(volt__core *c, volt_node *n, volt_val v) {
+  if (!(n->flags & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && v.tag != VOLT_ERR)
+    return volt__store_plain(n, v);
   return volt__store_slow(c, n, v);
 }
 

@@ -7,7 +7,6 @@
  */
 #include "signals/internal.h"
 
-/* Settles the pending value. True when it differs from the current one. */
 /* The grave kept for a written signal is now used (or not needed). */
 static void signal_paid(volt__core *c, volt_node *n) {
   if (!(n->flags & VOLT__F_OWED)) return;
@@ -15,17 +14,16 @@ static void signal_paid(volt__core *c, volt_node *n) {
   c->graves_owed--;
 }
 
-static bool signal_update(volt__core *c, volt_node *n) {
+/* signal_update with hooks, errors or a kept grave. */
+__attribute__((noinline)) static bool signal_update_slow(volt__core *c, volt_node *n) {
   signal_paid(c, n);
   uint32_t f = n->flags & ~(VOLT__F_DIRTY | VOLT__F_PENDING);
   n->flags = f;
   volt_val p = n->u.pending;
-  n->u.pending.tag = VOLT_NIL;
-  /* No hooks and no errors: nothing to release, nothing copied. */
-  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && p.tag != VOLT_ERR)
-    return volt__store(c, n, p);
-  volt_val old = volt__stored(n);
   n->u.pending = volt_nil();
+  if (!(f & (VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) && p.tag != VOLT_ERR)
+    return volt__store_plain(n, p);
+  volt_val old = volt__stored(n);
   if (volt__eq(c, n, old, p)) {
     if (p.tag != VOLT_PTR || p.u.p != old.u.p) volt__release_now(c, n, p);
     return false;
@@ -33,6 +31,18 @@ static bool signal_update(volt__core *c, volt_node *n) {
   volt__set_value(n, p);
   volt__release_later(c, n, old);
   return true;
+}
+
+/* Settles the pending value. True when it differs from the current one. */
+static bool signal_update(volt__core *c, volt_node *n) {
+  uint32_t f = n->flags;
+  volt_val p = n->u.pending;
+  /* No hooks, no errors, no grave kept: nothing to release, nothing copied. */
+  if ((f & (VOLT__F_OWED | VOLT__F_EQUALS | VOLT__F_RELEASE | VOLT__F_VERR)) || p.tag == VOLT_ERR)
+    return signal_update_slow(c, n);
+  n->flags = f & ~(VOLT__F_DIRTY | VOLT__F_PENDING);
+  n->u.pending.tag = VOLT_NIL;
+  return volt__store_plain(n, p);
 }
 
 static void signal_dispose(volt__core *c, volt_node *n) {
