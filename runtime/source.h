@@ -6,19 +6,23 @@
  * Its kind's ops tie the libuv handle to the graph:
  *
  *  - watched (first subscriber): the handle is started; a failure to start
- *    is posted as one VOLT_ERR occurrence (it cannot be fired from inside
- *    the link that called the op);
+ *    becomes one VOLT_ERR occurrence, fired from a ref'd zero-timeout timer
+ *    of the record (`kick`): nothing may be fired from inside the link that
+ *    called the op, and the loop must turn for it even when nothing else
+ *    keeps it alive;
  *  - unwatched (last subscriber left): the handle is stopped;
- *  - dispose: the handle is closed with uv_close; the record is freed in the
- *    close callback, which then tells the runtime (volt__rt_handle_closed),
- *    so that volt_rt_close calls on_closed only after every source's handle
- *    has closed.
+ *  - dispose: the handles (its own, and the kick if it was made) are closed
+ *    with uv_close; the record is freed in the last close callback, and each
+ *    callback tells the runtime (volt__rt_handle_closed), so that
+ *    volt_rt_close calls on_closed only after every source's handles have
+ *    closed.
  *
  * Invariants: `ready` is set once the constructor has finished (before it,
  * the dispose op leaves the record to the constructor); `node` is NULL from
- * the disposal on, and the handle's callbacks then fire nothing; a record
- * with a handle is counted in rt->open_handles from uv_*_init to its close
- * callback.
+ * the disposal on, and the handle's callbacks then fire nothing; every handle
+ * of a record (its own, the kick) is counted in rt->open_handles from
+ * uv_*_init to its close callback; `closing` counts the close callbacks the
+ * record still waits for.
  *
  * Internal to runtime/.
  */
@@ -35,6 +39,10 @@ typedef struct volt__source {
   bool ready;          /* the constructor finished */
   bool running;        /* started by the watched op, not stopped since */
   uv_handle_t *handle; /* the handle the record owns (inside it); NULL: none */
+  uv_timer_t kick;     /* fires a start error (made on the first one) */
+  int kick_code;       /* the start error waiting for the kick; 0: none */
+  bool kick_open;      /* kick initialised (and counted) */
+  unsigned closing;    /* close callbacks still to come */
 } volt__source;
 
 /* Loop thread. The runtime's core if rt can take a source now: not NULL,
@@ -62,12 +70,17 @@ volt_node *volt__source_ready(volt__source *s, int init_rc);
 volt__source *volt__source_of(volt__core *c, volt_node *n);
 
 /* Loop thread. Starting the handle failed with `code` (watched op): one
- * occurrence volt_err(code) is posted for the source. */
+ * occurrence volt_err(code) is fired from the kick timer, on the next turn
+ * of the loop. */
 void volt__source_start_failed(volt__source *s, int code);
 
+/* Loop thread. The source is disposed: its handles (own, kick) are closed,
+ * the last close callback frees the record. True when there was no handle
+ * to close: the caller frees the record. */
+bool volt__source_close(volt__source *s);
+
 /* Loop thread. The dispose op of the sources that own their handle: frees
- * the event's part, then closes the handle (the record goes in the close
- * callback). */
+ * the event's part, then volt__source_close. */
 void volt__source_dispose(volt__core *c, volt_node *n);
 
 /* Loop thread. Fires one occurrence of a live source (volt__event_fire);

@@ -152,14 +152,15 @@ static void read_unwatched(volt__core *c, volt_node *n) {
   stop_reading(r);
 }
 
-/* Reading stops; there is no handle to close, so the record goes now (or
- * when the read callback that is firing it returns). */
+/* Reading stops; the stream is not ours to close, so the record goes now
+ * (or when the read callback that is firing it returns), unless a kick timer
+ * was made for a start error: then with the kick's close callback. */
 static void read_dispose(volt__core *c, volt_node *n) {
   read_src *r = (read_src *)volt__source_of(c, n);
   volt__event_dispose(c, n);
   if (!r || !r->s.ready) return;
-  r->s.node = NULL;
   stop_reading(r);
+  if (!volt__source_close(&r->s)) return; /* its kick closes: freed then */
   if (r->firing)
     r->doomed = true;
   else

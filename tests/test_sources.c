@@ -18,9 +18,12 @@
  * |                                   | uv_shutdown; the stream closed by its user after EOF      |
  * | read_enobufs_then_data            | no memory for a chunk: volt_err(UV_ENOBUFS), reading goes |
  * |                                   | on                                                        |
- * | read_second_source_fails_to_start | a start error arrives as one occurrence volt_err(code)    |
+ * | read_second_source_fails_to_start | a start error arrives as one occurrence volt_err(code),   |
+ * |                                   | on the next turn of the loop                              |
  * | read_stops_when_unwatched         | unwatched: uv_read_stop, the stream is no longer active   |
+ * | read_source_disposed_in_its_own_read | disposed by the effect its read ran: stops, freed after |
  * | fs_change_in_temp_dir             | a file written in a mkdtemp directory is seen by name     |
+ * | fs_start_error_is_a_value         | the path removed before the watch: volt_err(UV_ENOENT)    |
  * | posix_signal_fires                | SIGUSR1 sent to the process arrives as VOLT_INT SIGUSR1   |
  * | token_follows_timer               | a token on a source mints on every tick (stamp: the tick) |
  * | dispose_running_source            | disposal closes the handle: uv_run returns, loop closes   |
@@ -276,6 +279,7 @@ typedef struct reader {
   uv_handle_t *close_at_end[3]; /* closed on EOF (the stream: allowed then) */
   guard *g;
   volt_node *also; /* set: read too (a signal the test writes) */
+  bool dispose_src; /* dispose the source at the first chunk (inside its read) */
 } reader;
 
 static void reader_fn(void *ud) {
@@ -292,6 +296,10 @@ static void reader_fn(void *ud) {
     memcpy(r->got + r->len, k->base, k->len);
     r->len += k->len;
     r->chunks++;
+    if (r->dispose_src) {
+      r->dispose_src = false;
+      volt_dispose(r->src); /* k is released with it: not used below */
+    }
     return;
   }
   if (volt_tag(v) != VOLT_ERR) {
@@ -515,8 +523,8 @@ START_TEST(read_enobufs_then_data) {
 }
 END_TEST
 
-/* One loop iteration that does not wait: what the runtime posted to itself
- * (a start error) is applied (its wake-up was sent with the post). */
+/* One loop iteration that does not wait (a start error's zero-timeout
+ * timer is due). */
 static void pump(uv_loop_t *loop) { (void)uv_run(loop, UV_RUN_NOWAIT); }
 
 START_TEST(read_second_source_fails_to_start) {
@@ -536,7 +544,7 @@ START_TEST(read_second_source_fails_to_start) {
   ck_assert_ptr_nonnull(s2);
   reader_start(&r1, e.rt, s1);
   reader_start(&r2, e.rt, s2); /* uv_read_start: already reading */
-  ck_assert_int_eq(r2.errs, 0); /* not fired inside the link: posted */
+  ck_assert_int_eq(r2.errs, 0); /* not fired inside the link: next turn */
   pump(e.lp);
   ck_assert_int_eq(r2.errs, 1);
   ck_assert_int_eq(r2.err, UV_EALREADY);
@@ -585,6 +593,33 @@ START_TEST(read_stops_when_unwatched) {
   ck_assert_int_eq(r2.err, UV_EOF);
   volt_dispose(src);
   uv_close((uv_handle_t *)&pipe, NULL);
+  h_env_close(&e);
+}
+END_TEST
+
+START_TEST(read_source_disposed_in_its_own_read) {
+  h_env e;
+  int fds[2];
+  uv_pipe_t pipe;
+  reader r;
+  memset(&r, 0, sizeof r);
+  h_env_open(&e, H_LOOP, NULL);
+  ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  ck_assert_int_eq(uv_pipe_init(e.lp, &pipe, 0), 0);
+  ck_assert_int_eq(uv_pipe_open(&pipe, fds[0]), 0);
+  volt_node *src = volt_read_source(e.rt, (uv_stream_t *)&pipe);
+  ck_assert_ptr_nonnull(src);
+  r.dispose_src = true;
+  reader_start(&r, e.rt, src);
+  write_all(fds[1], "one");
+  /* The reader disposes the source while its read callback fires it:
+   * reading stops, the record goes when the callback returns. */
+  ck_assert_int_eq(uv_run(e.lp, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(r.chunks, 1);
+  ck_assert_int_eq(uv_is_active((uv_handle_t *)&pipe), 0);
+  ck_assert_uint_eq(h_stats(e.rt).edges, 0);
+  uv_close((uv_handle_t *)&pipe, NULL);
+  ck_assert_int_eq(close(fds[1]), 0);
   h_env_close(&e);
 }
 END_TEST
@@ -650,6 +685,27 @@ START_TEST(fs_change_in_temp_dir) {
   h_env_close(&e);
   ck_assert_int_eq(unlink(file), 0);
   ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+START_TEST(fs_start_error_is_a_value) {
+  h_env e;
+  tick_eff t;
+  char dir[] = "/tmp/volt-sources-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  h_env_open(&e, H_LOOP, NULL);
+  volt_node *src = volt_fs_source(e.rt, dir);
+  ck_assert_ptr_nonnull(src);
+  ck_assert_int_eq(rmdir(dir), 0); /* gone before anyone watches it */
+  tick_effect(e.rt, &t, src, 0);   /* uv_fs_event_start fails */
+  ck_assert_int_eq(t.errs, 0);      /* not fired inside the link */
+  /* The error arrives on the next turn of the loop, which turns for it. */
+  ck_assert_int_ne(alive(e.lp), 0);
+  ck_assert_int_eq(uv_run(e.lp, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(t.errs, 1);
+  ck_assert_int_eq(t.last_err, UV_ENOENT);
+  ck_assert_int_eq(alive(e.lp), 0);
+  h_env_close(&e);
 }
 END_TEST
 
@@ -1099,8 +1155,10 @@ static Suite *sources_suite(void) {
   tcase_add_test(tc, read_enobufs_then_data);
   tcase_add_test(tc, read_second_source_fails_to_start);
   tcase_add_test(tc, read_stops_when_unwatched);
+  tcase_add_test(tc, read_source_disposed_in_its_own_read);
   tc = h_tcase(s, "fs");
   tcase_add_test(tc, fs_change_in_temp_dir);
+  tcase_add_test(tc, fs_start_error_is_a_value);
   tc = h_tcase(s, "signal");
   tcase_add_test(tc, posix_signal_fires);
   tc = h_tcase(s, "graph");

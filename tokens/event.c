@@ -14,7 +14,7 @@
  *
  * Event-like kinds: the sources of runtime/ (a timer, a stream, ...) are
  * events of their own kind, made with volt__event_new (tokens/tokens.h).
- * Only their producer fires them (volt__event_fire, volt__event_post):
+ * Only their producer fires them (volt__event_fire):
  * volt_emit and volt_emit_async refuse them, since neither the node's kind
  * nor its marker function is the plain event's.
  */
@@ -184,24 +184,6 @@ static void apply_posted(volt__core *c, volt__msg *m) {
 
 static void drop_posted(volt__msg *m) {
   if (m->val.tag == VOLT_PTR && m->release) m->release(m->val, m->release_ud);
-}
-
-/* Loop thread. See tokens/tokens.h. */
-int volt__event_post(volt__core *c, volt_node *ev, volt_val payload) {
-  const volt__event *e = ev->u.f.ud;
-  if (!c->post || c->closing) return VOLT_ECLOSING;
-  volt__msg m;
-  memset(&m, 0, sizeof m);
-  m.apply = apply_posted;
-  m.drop = drop_posted;
-  m.id = e->id;
-  m.gen = e->gen;
-  payload.flags = 0;
-  m.val = payload;
-  if (payload.tag == VOLT_ERR && payload.u.msg) m.text = (char *)(uintptr_t)payload.u.msg;
-  m.release = e->release;
-  m.release_ud = e->release_ud;
-  return c->post(c, &m);
 }
 
 /* Any thread. See volt/token.h. */

@@ -137,12 +137,10 @@ void volt__token_occurrence(volt__core *c, volt_node *tok, volt_val payload);
  *  - volt_emit and volt_emit_async refuse such a node with VOLT_EINVAL: only
  *    its producer fires it, with volt__event_fire (now, as volt_emit: tokens
  *    see the occurrence, readers are marked, and a flush runs if none is
- *    under way; a PTR payload's ownership moves to the node, also on error)
- *    or volt__event_post (queued through core->post like volt_emit_async,
- *    for an occurrence that cannot be fired where it arises, e.g. from a
- *    watched op; on 0 a PTR moves to the node).
- *
- * ev must be live for fire and post. */
+ *    under way; a PTR payload's ownership moves to the node, also on error).
+ *    ev must be live, and not be fired from inside a kind op (a watched op
+ *    runs in the middle of a link).
+ */
 volt_node *volt__event_new(volt__core *c, const volt__kind *kind, const volt_opts *opts,
                            void *data);
 bool volt__event_update(volt__core *c, volt_node *n);
@@ -151,7 +149,5 @@ void *volt__event_data(volt__core *c, volt_node *n);
 /* 0, VOLT_EPERM (inside a computed), VOLT_ECLOSING, VOLT_ENOMEM or
  * VOLT_ELOOP, as volt_emit. */
 int volt__event_fire(volt__core *c, volt_node *ev, volt_val payload);
-/* 0, VOLT_ECLOSING or VOLT_ENOMEM, as volt_emit_async. */
-int volt__event_post(volt__core *c, volt_node *ev, volt_val payload);
 
 #endif /* VOLT_TOKENS_TOKENS_H */

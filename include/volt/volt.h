@@ -77,7 +77,8 @@ VOLT_EXTERN uv_loop_t *volt_rt_loop(volt_rt *rt);
  * volt_rt_close) closes its handle; volt_rt_close calls on_closed once the
  * handles have closed. If the handle cannot be started when the source
  * becomes watched, the source fires one occurrence volt_err(code) with
- * libuv's error, delivered when the loop next turns.
+ * libuv's error on the next turn of the loop (from a ref'd zero-timeout
+ * timer: the loop turns for it even if nothing else keeps it alive).
  *
  * Constructors: loop thread. They return NULL, and change nothing, when rt
  * is NULL, has no loop (a loop-less runtime has no uv handles), is closing,
