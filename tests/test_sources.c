@@ -24,6 +24,7 @@
  * | read_source_disposed_in_its_own_read | disposed by the effect its read ran: stops, freed after |
  * | fs_change_in_temp_dir             | a file written in a mkdtemp directory is seen by name     |
  * | fs_start_error_is_a_value         | the path removed before the watch: volt_err(UV_ENOENT)    |
+ * | close_with_a_start_error_pending  | volt_rt_close closes the timer that would fire the error  |
  * | posix_signal_fires                | SIGUSR1 sent to the process arrives as VOLT_INT SIGUSR1   |
  * | token_follows_timer               | a token on a source mints on every tick (stamp: the tick) |
  * | dispose_running_source            | disposal closes the handle: uv_run returns, loop closes   |
@@ -709,6 +710,21 @@ START_TEST(fs_start_error_is_a_value) {
 }
 END_TEST
 
+START_TEST(close_with_a_start_error_pending) {
+  h_env e;
+  tick_eff t;
+  char dir[] = "/tmp/volt-sources-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  h_env_open(&e, H_LOOP, NULL);
+  volt_node *src = volt_fs_source(e.rt, dir);
+  ck_assert_ptr_nonnull(src);
+  ck_assert_int_eq(rmdir(dir), 0);
+  tick_effect(e.rt, &t, src, 0); /* the start error waits for the loop */
+  h_env_close(&e);               /* closed first: the error is never fired */
+  ck_assert_int_eq(t.errs, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * POSIX signals
  * ------------------------------------------------------------------------ */
@@ -1159,6 +1175,7 @@ static Suite *sources_suite(void) {
   tc = h_tcase(s, "fs");
   tcase_add_test(tc, fs_change_in_temp_dir);
   tcase_add_test(tc, fs_start_error_is_a_value);
+  tcase_add_test(tc, close_with_a_start_error_pending);
   tc = h_tcase(s, "signal");
   tcase_add_test(tc, posix_signal_fires);
   tc = h_tcase(s, "graph");
