@@ -11,6 +11,12 @@
  * volt__event record reached through n->u.f.ud, written once at creation and
  * never again, so volt_emit_async may read it from any thread while the node
  * is alive.
+ *
+ * Event-like kinds: the sources of runtime/ (a timer, a stream, ...) are
+ * events of their own kind, made with volt__event_new (tokens/tokens.h).
+ * Only their producer fires them (volt__event_fire):
+ * volt_emit and volt_emit_async refuse them, since neither the node's kind
+ * nor its marker function is the plain event's.
  */
 #include <stdlib.h>
 
@@ -20,6 +26,7 @@ typedef struct event_rec {
   volt__event pub;
   volt_node *node;
   volt__deferred dz;
+  void *data; /* an event-like kind's own record (volt__event_data) */
 } event_rec;
 
 /* An event node's u.f.fn: tells events apart from any thread without
@@ -27,18 +34,17 @@ typedef struct event_rec {
 static void event_mark(void *ud) { (void)ud; }
 
 /* Every occurrence is a change. */
-static bool event_update(volt__core *c, volt_node *n) {
+bool volt__event_update(volt__core *c, volt_node *n) {
   (void)c;
   n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
   return true;
 }
 
-static void event_dispose(volt__core *c, volt_node *n);
-
-volt__kind volt__event_kind = {.name = "event", .update = event_update, .dispose = event_dispose,
+volt__kind volt__event_kind = {.name = "event", .update = volt__event_update,
+                             .dispose = volt__event_dispose,
                              .traits = VOLT__KIND_VALUE | VOLT__KIND_EVENT};
 
-static void event_dispose(volt__core *c, volt_node *n) {
+void volt__event_dispose(volt__core *c, volt_node *n) {
   volt__ext *x = volt__ext_get(c, n, false);
   event_rec *e = x ? x->data : NULL;
   if (!e) return;
@@ -59,6 +65,12 @@ volt_node *volt_event_opts(volt_rt *rt, const volt_opts *opts) {
   if (!rt) return NULL;
   volt__core *c = VOLT__CORE(rt);
   if (!volt__on_loop(c) || c->closing) return NULL;
+  return volt__event_new(c, &volt__event_kind, opts, NULL);
+}
+
+/* Loop thread. See tokens/tokens.h. */
+volt_node *volt__event_new(volt__core *c, volt__kind *kind, const volt_opts *opts,
+                           void *data) {
   if (!volt__tokens_get(c)) return NULL;
   volt_opts o;
   memset(&o, 0, sizeof o);
@@ -67,13 +79,14 @@ volt_node *volt_event_opts(volt_rt *rt, const volt_opts *opts) {
     o.equals = NULL; /* every occurrence counts */
   }
   /* value: the latest payload (NIL before the first) */
-  volt_node *n = volt__node_new(c, &volt__event_kind, VOLT__F_HAS_VALUE, &o);
+  volt_node *n = volt__node_new(c, kind, VOLT__F_HAS_VALUE, &o);
   if (!n) return NULL;
   volt__ext *x = volt__ext_get(c, n, true);
   event_rec *e = x ? volt__alloc(c, sizeof *e) : NULL;
   if (!e) goto fail;
   memset(e, 0, sizeof *e);
   e->node = n;
+  e->data = data;
   e->pub.c = c;
   e->pub.release = o.release;
   e->pub.release_ud = o.ud;
@@ -81,12 +94,20 @@ volt_node *volt_event_opts(volt_rt *rt, const volt_opts *opts) {
   e->pub.id = volt__slot_new(c, VOLT__SLOT_EVENT, e);
   if (!e->pub.id) goto fail;
   e->pub.gen = c->tokens->slots[e->pub.id].gen;
-  n->u.f.fn.run = event_mark;
+  /* Only a plain event takes volt_emit_async (see the top of this file). */
+  n->u.f.fn.run = kind == &volt__event_kind ? event_mark : NULL;
   n->u.f.ud = &e->pub;
   return n;
 fail:
   volt_dispose(n);
   return NULL;
+}
+
+/* Loop thread. See tokens/tokens.h. */
+void *volt__event_data(volt__core *c, volt_node *n) {
+  volt__ext *x = volt__ext_get(c, n, false);
+  event_rec *e = x ? x->data : NULL;
+  return e ? e->data : NULL;
 }
 
 /* Loop thread. See volt/token.h. */
@@ -121,6 +142,18 @@ static int emit_now(volt__core *c, volt_node *ev, volt_val payload) {
   ev->flags |= VOLT__F_DIRTY;
   volt__propagate(c, ev);
   return 0;
+}
+
+/* Loop thread. See tokens/tokens.h. */
+int volt__event_fire(volt__core *c, volt_node *ev, volt_val payload) {
+  if (volt__writes_refused(c) || c->closing) {
+    payload.flags = 0;
+    volt__release_now(c, ev, payload);
+    return volt__writes_refused(c) ? VOLT_EPERM : VOLT_ECLOSING;
+  }
+  int rc = emit_now(c, ev, payload);
+  int f = volt__maybe_flush(c);
+  return rc ? rc : f;
 }
 
 /* Loop thread. See volt/token.h. */

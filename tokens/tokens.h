@@ -116,4 +116,38 @@ typedef struct volt__event {
  * Does not flush. */
 void volt__token_occurrence(volt__core *c, volt_node *tok, volt_val payload);
 
+/* ---- event-like kinds (the sources of runtime/) ------------------------------ */
+
+/* A source over a libuv handle (runtime/) is an event of its own kind: every
+ * occurrence counts for tokens, effects read its latest payload, and its kind
+ * adds watched/unwatched ops (start and stop the handle) and a dispose op
+ * (close it). The interface, all loop thread:
+ *
+ *  - the kind record's `update` is volt__event_update, its traits include
+ *    VOLT__KIND_VALUE | VOLT__KIND_EVENT, and its `dispose` op calls
+ *    volt__event_dispose (which frees the event's part; it does not touch
+ *    `data`);
+ *  - volt__event_new makes the node: opts as volt_event_opts (`equals` is
+ *    ignored; `release`/`ud` release the PTR payloads it fires). `data` is the
+ *    kind's own record, returned by volt__event_data until the node is
+ *    disposed. NULL on allocation failure (the node is disposed again, so its
+ *    dispose op may run with `data` already set: it must tell a record the
+ *    constructor has not finished). The caller checked the thread and that
+ *    the runtime is not closing;
+ *  - volt_emit and volt_emit_async refuse such a node with VOLT_EINVAL: only
+ *    its producer fires it, with volt__event_fire (now, as volt_emit: tokens
+ *    see the occurrence, readers are marked, and a flush runs if none is
+ *    under way; a PTR payload's ownership moves to the node, also on error).
+ *    ev must be live, and not be fired from inside a kind op (a watched op
+ *    runs in the middle of a link).
+ */
+volt_node *volt__event_new(volt__core *c, volt__kind *kind, const volt_opts *opts,
+                           void *data);
+bool volt__event_update(volt__core *c, volt_node *n);
+void volt__event_dispose(volt__core *c, volt_node *n);
+void *volt__event_data(volt__core *c, volt_node *n);
+/* 0, VOLT_EPERM (inside a computed), VOLT_ECLOSING, VOLT_ENOMEM or
+ * VOLT_ELOOP, as volt_emit. */
+int volt__event_fire(volt__core *c, volt_node *ev, volt_val payload);
+
 #endif /* VOLT_TOKENS_TOKENS_H */

@@ -60,6 +60,85 @@ VOLT_EXTERN void volt_rt_release(volt_rt *rt);
 /* The loop the runtime was created on (NULL for loop-less). Any thread. */
 VOLT_EXTERN uv_loop_t *volt_rt_loop(volt_rt *rt);
 
+/* ------------------------------------------------------------------------
+ * Event sources over libuv handles (runtime/)
+ *
+ * Each source is an event node (volt/token.h): tokens see every occurrence,
+ * effects and computeds read the latest payload (NIL before the first), and
+ * watchers are called once per flush in which it fired. It is owned like any
+ * node (by the current owner, or the runtime) and cannot be emitted to
+ * (volt_emit and volt_emit_async return VOLT_EINVAL).
+ *
+ * Its libuv handle runs only while the source is watched: the first
+ * subscriber (an effect or computed reading it, a watcher, a token) starts
+ * it, the last one leaving stops it. While it runs it keeps the loop alive
+ * as the handle it wraps would (a repeating timer keeps uv_run running); a
+ * source nobody watches never does. Disposing the source (or its owner, or
+ * volt_rt_close) closes its handle; volt_rt_close calls on_closed once the
+ * handles have closed. If the handle cannot be started when the source
+ * becomes watched, the source fires one occurrence volt_err(code) with
+ * libuv's error on the next turn of the loop (from a ref'd zero-timeout
+ * timer: the loop turns for it even if nothing else keeps it alive).
+ *
+ * Constructors: loop thread. They return NULL, and change nothing, when rt
+ * is NULL, has no loop (a loop-less runtime has no uv handles), is closing,
+ * or is called from another thread; on allocation failure; and on the bad
+ * arguments each one lists.
+ * ------------------------------------------------------------------------ */
+
+/* The payload of a read source: `len` bytes at `base` (not NUL-terminated).
+ * Owned by the source: valid until the flush that follows the next
+ * occurrence ends, or the source is disposed; copy what must live longer
+ * (a token keeps it with volt_token_opts.copy). */
+typedef struct volt_chunk {
+  char *base;
+  size_t len;
+} volt_chunk;
+
+/* The payload of a file source: the name libuv reports for the entry that
+ * changed ("" when it gives none; for a watched directory, the name of the
+ * entry inside it) and the events, UV_RENAME and/or UV_CHANGE. Owned by the
+ * source, as a volt_chunk. */
+typedef struct volt_fs_change {
+  const char *name;
+  int events;
+} volt_fs_change;
+
+/* Loop thread. A timer: started (timeout_ms from then, then every repeat_ms;
+ * repeat_ms 0: once) when the source becomes watched, stopped when it is no
+ * longer watched; watched again, it starts over. Payload: VOLT_INT, the
+ * number of ticks since the source was made (1 for the first). */
+VOLT_EXTERN volt_node *volt_timer_source(volt_rt *rt, uint64_t timeout_ms, uint64_t repeat_ms);
+
+/* Loop thread. The reads of `stream` (a uv_tcp_t, uv_pipe_t or uv_tty_t of
+ * rt's loop, readable, not closing): uv_read_start while watched,
+ * uv_read_stop when not. Payloads: each chunk read as a PTR to a volt_chunk
+ * owned by the source; the end of the stream as volt_err(UV_EOF); a read
+ * error as volt_err(code) (after either, nothing more is read or fired, and
+ * the source never touches the stream again); volt_err(UV_ENOBUFS) when no
+ * memory could be had for a chunk (reading goes on).
+ * The stream stays the user's: the source never closes it and never uses
+ * its `data`. Close it only after the source is disposed, or once a
+ * subscriber has seen the end or an error. One source per stream, and the
+ * user does not read the stream meanwhile. NULL also for a NULL stream, one
+ * of another loop, or one that is closing or not readable. */
+VOLT_EXTERN volt_node *volt_read_source(volt_rt *rt, uv_stream_t *stream);
+
+/* Loop thread. Changes to the file or directory at `path` (copied), watched
+ * with uv_fs_event_start while the source is watched (not recursive).
+ * Payloads: a PTR to a volt_fs_change owned by the source for each change
+ * libuv reports, volt_err(code) for an error it reports. NULL also for a
+ * NULL or empty path, or one that cannot be looked at now (uv_fs_stat
+ * fails). */
+VOLT_EXTERN volt_node *volt_fs_source(volt_rt *rt, const char *path);
+
+/* Loop thread. Deliveries of the POSIX signal `signum` (uv_signal_start
+ * while watched; when the source is not watched and no other handle watches
+ * the signal, it has its default action again). Payload: VOLT_INT signum.
+ * NULL also for a signal that cannot be caught (0, negative, unknown,
+ * SIGKILL, SIGSTOP). */
+VOLT_EXTERN volt_node *volt_posix_signal_source(volt_rt *rt, int signum);
+
 #ifdef __cplusplus
 }
 #endif
