@@ -247,7 +247,8 @@ struct volt__core {
   uint32_t ext_nchunks, ext_used, free_ext;
   /* Nodes and edges disposed while user code or a walk may still stand on
    * them: their slots are reused only when the outermost call ends. */
-  volt_node *limbo_nodes; /* linked through val.p */
+  volt_node *limbo_nodes, *limbo_tail; /* linked through val.p */
+  volt_node *limbo_wait; /* queued or running: freed one by one */
   uint32_t limbo_edges; /* linked through prev_dep */
   uint32_t pinned;      /* > 0: the limbo is not freed (a read looks on) */
   bool shrink_due;      /* memory can be given back (memory.c) */
@@ -555,7 +556,8 @@ void volt__limbo_drain_slow(volt__core *c);
 /* Outermost level, not flushing: slots and edges in the limbo become free;
  * memory beyond a bounded reserve goes back to the allocator. */
 static inline void volt__limbo_drain(volt__core *c) {
-  if (c->limbo_nodes || c->limbo_edges || c->shrink_due) volt__limbo_drain_slow(c);
+  if (c->limbo_nodes || c->limbo_wait || c->limbo_edges || c->shrink_due)
+    volt__limbo_drain_slow(c);
 }
 int volt__maybe_flush_slow(volt__core *c);
 /* Flushes now if nothing prevents it (a batch, a flush, user code on the

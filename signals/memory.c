@@ -116,12 +116,19 @@ static int slab_new(volt__core *c) {
   return 0;
 }
 
-/* A zeroed slot (flags: its index only). NULL when out of memory. */
+/* A zeroed slot (flags: its index only). NULL when out of memory. A slot
+ * on the free list keeps what its last node left (the limbo is spliced in
+ * whole, see volt__limbo_drain_slow): it is cleared here. */
 volt_node *volt__slot_alloc(volt__core *c) {
   if (!c->free_nodes && slab_new(c)) return NULL;
   volt_node *n = c->free_nodes;
   c->free_nodes = FREE_LINK(n);
-  FREE_LINK(n) = NULL;
+  n->flags &= VOLT__SLOT_BITS;
+  n->ext = 0;
+  n->kind = 0;
+  n->deps = n->deps_tail = n->subs = n->owner = 0;
+  n->dep1w = n->sub1w = 0;
+  n->val.p = NULL;
   memset(&n->u, 0, sizeof n->u);
   c->free_slots--;
   c->live_nodes++;
@@ -129,57 +136,70 @@ volt_node *volt__slot_alloc(volt__core *c) {
   return n;
 }
 
-/* The node is disposed (flags DISPOSED, no edges, no extension): its slot
- * waits in the limbo, linked through val.p. */
+/* The slot of a node gone for good counts as free (it goes on the free
+ * list with the limbo, or now). */
+static void slot_count_free(volt__core *c, volt_node *n) {
+  if (--(*slab_live(n)) == 0) c->empty_slabs++;
+  c->free_slots++;
+}
+
+/* The node is disposed (flags DISPOSED, no edges): its slot waits in the
+ * limbo, linked through val.p, with its fields as they were. One that the
+ * queue still names or whose function still runs waits on c->limbo_wait
+ * until both are over; the others count as free already, and the drain
+ * moves the whole limbo to the free list at once. */
 void volt__slot_retire(volt__core *c, volt_node *n) {
   c->live_nodes--;
+  if (n->flags & (VOLT__F_QUEUED | VOLT__F_RUNNING)) {
+    FREE_LINK(n) = c->limbo_wait;
+    c->limbo_wait = n;
+    return;
+  }
+  slot_count_free(c, n);
+  if (!c->limbo_nodes) c->limbo_tail = n;
   FREE_LINK(n) = c->limbo_nodes;
   c->limbo_nodes = n;
 }
 
-static void slot_free(volt__core *c, volt_node *n) {
-  uint32_t slot = n->flags & VOLT__SLOT_BITS;
-  if (--(*slab_live(n)) == 0) c->empty_slabs++;
-  n->flags = slot;
-  n->ext = 0;
-  n->kind = 0;
-  n->deps = n->deps_tail = n->subs = n->owner = 0;
-  n->dep1w = n->sub1w = 0; /* u stays (see core.h) */
-  FREE_LINK(n) = c->free_nodes;
-  c->free_nodes = n;
-  c->free_slots++;
-}
-
-/* Gives back empty slabs beyond `keep`; the free list is rebuilt from the
- * slabs that stay. */
+/* Gives back empty slabs beyond `keep`. The free list loses the slots of
+ * the slabs that go (marked first: their live count becomes
+ * SLAB_GOING). */
+#define SLAB_GOING UINT32_MAX
 static void slabs_shrink(volt__core *c, uint32_t keep) {
-  uint32_t out = 0, spare = 0;
+  uint32_t spare = 0, going = 0;
   for (uint32_t i = 0; i < c->nslabs; i++) {
-    volt__slab s = c->slabs[i];
-    if (((uint32_t *)(void *)s.nodes)[-4] == 0 && spare >= keep) {
-      volt__free(c, s.raw, SLAB_BYTES);
+    uint32_t *live = (uint32_t *)(void *)c->slabs[i].nodes - 4;
+    if (*live != 0) continue;
+    if (spare < keep) {
+      spare++;
+    } else {
+      *live = SLAB_GOING;
+      going++;
+    }
+  }
+  if (!going) return;
+  volt_node **link = &c->free_nodes;
+  for (volt_node *n = c->free_nodes; n; n = FREE_LINK(n)) {
+    if (*slab_live(n) == SLAB_GOING) {
+      c->free_slots--;
+      continue;
+    }
+    *link = n;
+    link = (volt_node **)&FREE_LINK(n);
+  }
+  *link = NULL;
+  uint32_t out = 0;
+  for (uint32_t i = 0; i < c->nslabs; i++) {
+    volt__slab sl = c->slabs[i];
+    if (((uint32_t *)(void *)sl.nodes)[-4] == SLAB_GOING) {
+      volt__free(c, sl.raw, SLAB_BYTES);
       c->node_bytes -= SLAB_BYTES;
       c->empty_slabs--;
       continue;
     }
-    if (((uint32_t *)(void *)s.nodes)[-4] == 0) spare++;
-    c->slabs[out++] = s;
+    c->slabs[out++] = sl;
   }
-  if (out == c->nslabs) return;
   c->nslabs = out;
-  volt_node *list = NULL;
-  size_t nfree = 0;
-  for (uint32_t i = out; i-- > 0;) {
-    volt_node *slab = c->slabs[i].nodes;
-    for (uint32_t j = VOLT__SLAB_NODES; j-- > 0;) {
-      if (slab[j].flags & (VOLT__F_ALIVE | VOLT__F_DISPOSED)) continue;
-      FREE_LINK(&slab[j]) = list;
-      list = &slab[j];
-      nfree++;
-    }
-  }
-  c->free_nodes = list;
-  c->free_slots = nfree;
 }
 
 /* ---- edges ------------------------------------------------------------------------ */
@@ -295,21 +315,27 @@ static void give_back(volt__core *c) {
 
 void volt__limbo_drain_slow(volt__core *c) {
   if (c->pinned) return;
-  /* Queued nodes are still named by the queue: they wait for the next
-   * drain. */
-  volt_node *n = c->limbo_nodes, *wait = NULL;
-  c->limbo_nodes = NULL;
+  if (c->limbo_nodes) { /* counted free already: spliced in whole */
+    FREE_LINK(c->limbo_tail) = c->free_nodes;
+    c->free_nodes = c->limbo_nodes;
+    c->limbo_nodes = c->limbo_tail = NULL;
+  }
+  /* Nodes the queue still names, or still running, wait for a later drain. */
+  volt_node *n = c->limbo_wait, *wait = NULL;
+  c->limbo_wait = NULL;
   while (n) {
     volt_node *next = FREE_LINK(n);
     if (n->flags & (VOLT__F_QUEUED | VOLT__F_RUNNING)) {
       FREE_LINK(n) = wait;
       wait = n;
     } else {
-      slot_free(c, n);
+      slot_count_free(c, n);
+      FREE_LINK(n) = c->free_nodes;
+      c->free_nodes = n;
     }
     n = next;
   }
-  c->limbo_nodes = wait;
+  c->limbo_wait = wait;
   for (uint32_t e = c->limbo_edges; e;) {
     uint32_t next = c->edges[e].prev_dep;
     c->edges[e].next_dep = c->free_edges;

@@ -57,7 +57,7 @@ static void detach(volt__core *c, volt_node *n) {
   volt__set_pos(n, 0);
   if (pos + 1 == px->nkids) { /* the newest: disposal goes newest first */
     px->nkids--;
-    (void)last_kid(px); /* drop the holes now at the end */
+    if (px->nholes) (void)last_kid(px); /* drop the holes now at the end */
     return;
   }
   px->kids[pos] = NULL;
@@ -154,7 +154,8 @@ static void dispose_one(volt__core *c, volt_node *n) {
   if (n->flags & VOLT__F_DISPOSED) return;
   n->flags |= VOLT__F_DISPOSED;
   if (n->ext) run_cleanups(c, n);
-  if (volt__kind_of(n)->dispose) volt__kind_of(n)->dispose(c, n);
+  const volt__kind *k = volt__kind_of(n);
+  if (k->dispose) k->dispose(c, n);
   if (n->deps) volt__unlink_deps(c, n);
   if (n->subs) volt__unlink_subs(c, n);
   if ((n->flags & VOLT__F_HAS_VALUE) && (n->flags & (VOLT__F_RELEASE | VOLT__F_VOWN)))
@@ -172,6 +173,28 @@ static void dispose_one(volt__core *c, volt_node *n) {
   volt__slot_retire(c, n);
 }
 
+#if VOLT_FAST_PATHS
+/* Fast path of dispose_one for the newest child of the owner whose
+ * extension is px, when the child has no extension (no cleanups, hooks or
+ * children), no edges and is not running: it leaves the owner's array
+ * first (the kind's dispose op may run user code), and nothing else needs
+ * a lookup. Tested against dispose_one by the suites in both builds. */
+static void dispose_newest_leaf(volt__core *c, volt_node *n, volt__ext *px) {
+  px->nkids--;
+  if (px->nholes) (void)last_kid(px);
+  n->owner = 0;
+  n->dep1w = n->sub1w = 0; /* no edges: no pointers; pos 0 */
+  n->flags |= VOLT__F_DISPOSED;
+  const volt__kind *k = volt__kind_of(n);
+  if (k->dispose) k->dispose(c, n);
+  if ((n->flags & VOLT__F_HAS_VALUE) && (n->flags & VOLT__F_VOWN))
+    volt__release_later(c, n, volt__stored(n));
+  n->val.i = 0; /* value NIL */
+  n->flags &= VOLT__SLOT_BITS | VOLT__F_ALIVE | VOLT__F_DISPOSED | VOLT__F_QUEUED | VOLT__F_VALUE;
+  volt__slot_retire(c, n);
+}
+#endif
+
 void volt__run_ended(volt__core *c, volt_node *n) {
   if (!(n->flags & VOLT__F_DISPOSED)) return;
   if (n->ext) volt__ext_release(c, n);
@@ -185,11 +208,26 @@ void volt__dispose(volt__core *c, volt_node *root) {
   for (;;) {
     volt__ext *x = volt__ext_of(c, cur);
     volt_node *kid = x ? last_kid(x) : NULL;
+#if VOLT_FAST_PATHS
+    /* Leaves one after the other, x staying cur's while cur lives. */
+    while (kid && !(kid->flags & (VOLT__F_DISPOSED | VOLT__F_RUNNING)) && !kid->ext &&
+           !(kid->deps | kid->subs)) {
+      dispose_newest_leaf(c, kid, x);
+      if (cur->flags & VOLT__F_DISPOSED) goto out;
+      kid = last_kid(x);
+    }
+#endif
     if (kid) {
-      if (kid->flags & VOLT__F_DISPOSED)
+      if (kid->flags & VOLT__F_DISPOSED) {
         detach(c, kid); /* being disposed further up the stack: cut loose */
-      else
+      } else if (!kid->ext) {
+        /* No extension: no children, no cleanups. Disposed from here (what
+         * it runs may dispose cur: then, as below, the walk ends). */
+        dispose_one(c, kid);
+        if (cur->flags & VOLT__F_DISPOSED) break;
+      } else {
         cur = kid;
+      }
       continue;
     }
     volt_node *parent = cur == root ? NULL : volt__owner_of(c, cur);
@@ -197,6 +235,9 @@ void volt__dispose(volt__core *c, volt_node *root) {
     if (!parent || (parent->flags & VOLT__F_DISPOSED)) break;
     cur = parent;
   }
+#if VOLT_FAST_PATHS
+out:
+#endif
   c->depth--;
 }
 

@@ -287,14 +287,18 @@ static bool closes_cycle(volt__core *c, volt_node *n, volt_node *t) {
  * clears the marks of what turns out unchanged. The stack holds the edge
  * each level was entered by (the way back up).
  *
- * The stack height (sp) and the edge array are kept in locals: c->stack.len
- * is brought up to date before every call out of the walk (closes_cycle
- * reads the path from it), and the edge array is reloaded after (a link made
- * by the code it ran may have moved it). Kept in memory, the height was a
- * chain of stores and loads through every level of the walk. */
+ * The stack (its array, capacity and height sp), the edge array and
+ * whether anything was written under the walk are kept in locals: each is
+ * brought back from the core after a call out of the walk (settle_dep runs
+ * user code, which may link, walk, grow the stack or write), and
+ * c->stack.len is brought up to date before it (closes_cycle reads the path
+ * from it). In memory, they were reloaded after every flag written: a
+ * chain of stores and loads through every level. */
 bool volt__check_dirty(volt__core *c, volt_node *n) {
-  uint32_t base = c->stack.len, sp = base, epoch = c->epoch;
+  uint32_t base = c->stack.len, sp = base, cap = c->stack.cap, epoch = c->epoch;
+  uint32_t *at = c->stack.at;
   volt__edge *edges = c->edges;
+  bool written = false; /* a mark was made under the walk: recompute */
   volt_node *cur = n;
   uint32_t e = n->deps;
   volt_node *dep = volt__dep1(n); /* the dependency of edge e */
@@ -302,6 +306,13 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
   volt__walk w = {c->walk, n, NULL, base};
   c->walk = &w;
   n->flags |= VOLT__F_CHECKING;
+#define CALLED_OUT()                  \
+  do {                                \
+    edges = c->edges;                 \
+    at = c->stack.at;                 \
+    cap = c->stack.cap;               \
+    written |= c->epoch != epoch;     \
+  } while (0)
   for (;;) {
     while (e) {
       uint32_t df = dep->flags;
@@ -317,18 +328,20 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
       } else if (df & VOLT__F_DIRTY) {
         c->stack.len = sp;
         bool changed = settle_dep(c, &w, dep, cur);
-        edges = c->edges;
+        CALLED_OUT();
         if (changed) {
           dirty = true;
           break;
         }
         if (c->aborting) goto bail;
       } else if ((df & VOLT__F_PENDING) && dep->deps) {
-        if (sp == c->stack.cap) {
+        if (sp == cap) {
           c->stack.len = sp;
           if (volt__grow(c, &c->stack, sp + 1, sizeof *c->stack.at)) goto bail; /* recompute */
+          at = c->stack.at;
+          cap = c->stack.cap;
         }
-        c->stack.at[sp++] = e;
+        at[sp++] = e;
         dep->flags = df | VOLT__F_CHECKING;
         cur = dep;
         e = dep->deps;
@@ -342,7 +355,7 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
     }
     if (cur->flags & VOLT__F_DIRTY) dirty = true;
     for (;;) { /* way up */
-      if (c->epoch != epoch) dirty = true; /* written under us: recompute */
+      dirty |= written;
       uint32_t cf = cur->flags & ~VOLT__F_CHECKING;
       if (sp == base) {
         cur->flags = cf;
@@ -350,7 +363,7 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
         c->walk = w.up;
         return dirty;
       }
-      uint32_t up = c->stack.at[--sp];
+      uint32_t up = at[--sp];
       volt_node *above = edges[up].sub;
       if (dirty && !(cf & (VOLT__F_DIRTY | VOLT__F_PENDING))) {
         /* Brought up to date meanwhile by code the walk ran: if it changed,
@@ -361,7 +374,7 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
         cur->flags = cf;
         c->stack.len = sp;
         dirty = settle_dep(c, &w, cur, above);
-        edges = c->edges;
+        CALLED_OUT();
         if (c->aborting) goto bail;
       } else {
         cur->flags = cf & ~VOLT__F_PENDING;
@@ -376,6 +389,7 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
       if (cur->flags & VOLT__F_DIRTY) dirty = true;
     }
   }
+#undef CALLED_OUT
 bail:
   c->stack.len = sp;
   while (c->stack.len > base) E(c->stack.at[--c->stack.len])->dep->flags &= ~VOLT__F_CHECKING;

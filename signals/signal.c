@@ -46,6 +46,7 @@ static bool signal_update(volt__core *c, volt_node *n) {
 }
 
 static void signal_dispose(volt__core *c, volt_node *n) {
+  if (!(n->flags & (VOLT__F_OWED | VOLT__F_DIRTY))) return;
   signal_paid(c, n);
   if (!(n->flags & VOLT__F_DIRTY)) return;
   volt_val p = n->u.pending, v = volt__stored(n);
