@@ -465,6 +465,36 @@ void volt__dispose(volt__core *c, volt_node *n);
 
 /* ---- the propagation core (propagate.c) ------------------------------------------- */
 
+/* Fast path (VOLT_FAST_PATHS): the node whose reads are tracked now on
+ * this thread, and its runtime, in a thread-local that volt__enter and
+ * volt__leave keep equal to c->cx.tracker. volt_get answers the common
+ * tracked reads from it without finding the node's runtime or checking the
+ * thread: an edge of the tracker names the node read, so the node is the
+ * tracker's runtime's and this is its loop thread. */
+#if VOLT_FAST_PATHS
+typedef struct volt__run_tls {
+  volt_node *tracker;
+  volt__core *core;
+  /* The node of the tracker's cursor edge (edges[tracker->deps_tail].dep)
+   * as volt_get's fast path last saw it, or NULL: forgotten (VOLT__FP_FORGET)
+   * wherever a cursor moves or an edge goes outside that path. Reading it
+   * again costs one comparison. */
+  volt_node *last;
+} volt__run_tls;
+#if defined(__GNUC__)
+extern _Thread_local volt__run_tls volt__tls_run
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+#else
+extern _Thread_local volt__run_tls volt__tls_run;
+#endif
+#define VOLT__FP_TRACKER(c, t) \
+  (volt__tls_run.tracker = (t), volt__tls_run.core = (c), volt__tls_run.last = NULL)
+#define VOLT__FP_FORGET() (volt__tls_run.last = NULL)
+#else
+#define VOLT__FP_TRACKER(c, t) ((void)0)
+#define VOLT__FP_FORGET() ((void)0)
+#endif
+
 /* Links sub to dep: a tracked read in a run, or a subscription of a
  * listener outside one. 0 or VOLT_ENOMEM. */
 int volt__link(volt__core *c, volt_node *dep, volt_node *sub);
@@ -483,6 +513,7 @@ static inline void volt__track(volt__core *c, volt_node *n) {
   uint32_t next = prev ? c->edges[prev].next_dep : t->deps;
   if (next && c->edges[next].dep == n) {
     t->deps_tail = next;
+    VOLT__FP_FORGET();
     return;
   }
   volt__track_slow(c, n);
@@ -499,27 +530,6 @@ volt_val volt__peek_fresh(volt__core *c, volt_node *n);
 
 /* ---- user code and flushing (here and flush.c) ------------------------------------------ */
 
-/* Fast path (VOLT_FAST_PATHS): the node whose reads are tracked now on
- * this thread, and its runtime, in a thread-local that volt__enter and
- * volt__leave keep equal to c->cx.tracker. volt_get answers the common
- * tracked reads from it without finding the node's runtime or checking the
- * thread: an edge of the tracker names the node read, so the node is the
- * tracker's runtime's and this is its loop thread. */
-#if VOLT_FAST_PATHS
-typedef struct volt__run_tls {
-  volt_node *tracker;
-  volt__core *core;
-} volt__run_tls;
-#if defined(__GNUC__)
-extern _Thread_local volt__run_tls volt__tls_run
-    __attribute__((tls_model("initial-exec"), visibility("hidden")));
-#else
-extern _Thread_local volt__run_tls volt__tls_run;
-#endif
-#define VOLT__FP_TRACKER(c, t) (volt__tls_run.tracker = (t), volt__tls_run.core = (c))
-#else
-#define VOLT__FP_TRACKER(c, t) ((void)0)
-#endif
 
 /* The one way into user code. Saves the context, installs `now`, and
  * counts the depth: no flush starts and no slot is reused until the

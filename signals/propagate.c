@@ -74,6 +74,7 @@ static int link_new(volt__core *c, volt_node *dep, volt_node *sub) {
   }
   if (next) E(next)->prev_dep = e;
   sub->deps_tail = e;
+  VOLT__FP_FORGET();
   /* In dep's list: last (the head's prev_sub names the tail). */
   ed->next_sub = 0;
   uint32_t head = dep->subs;
@@ -103,6 +104,7 @@ int volt__link(volt__core *c, volt_node *dep, volt_node *sub) {
   uint32_t next = prev ? E(prev)->next_dep : sub->deps;
   if (next && E(next)->dep == dep) { /* as in the previous run */
     sub->deps_tail = next;
+    VOLT__FP_FORGET();
     return 0;
   }
   if (read_earlier(c, dep, sub)) return 0;
@@ -119,6 +121,7 @@ void volt__track_slow(volt__core *c, volt_node *n) {
 
 static void unlink_edge(volt__core *c, uint32_t e) {
   volt__edge *ed = E(e);
+  VOLT__FP_FORGET();
   volt_node *dep = ed->dep, *sub = ed->sub;
   uint32_t next = ed->next_dep, prev = ed->prev_dep;
   if (prev) {
@@ -474,19 +477,24 @@ static volt_val read(volt_node *n, bool tracked) {
    VOLT__F_PENDING | VOLT__F_HAS_VALUE | VOLT__F_VALUE)
 #define SETTLED (VOLT__F_ALIVE | VOLT__F_HAS_VALUE | VOLT__F_VALUE)
 
-volt_val volt_get(volt_node *n) {
+/* volt_get past its first test. */
+__attribute__((noinline)) static volt_val get_rest(volt_node *n) {
 #if VOLT_FAST_PATHS
   volt_node *t = volt__tls_run.tracker;
   if (t && n && (n->flags & SETTLED_MASK) == SETTLED && !volt__tls_run.core->resync) {
     volt__edge *edges = volt__tls_run.core->edges;
     uint32_t prev = t->deps_tail;
     if (prev) {
-      if (edges[prev].dep == n) return volt__value(n);                  /* read again */
-      if (edges[edges[prev].prev_dep].dep == n) return volt__value(n);  /* the one before */
+      if (edges[prev].dep == n) { /* read again */
+        volt__tls_run.last = n;
+        return volt__value(n);
+      }
+      if (edges[edges[prev].prev_dep].dep == n) return volt__value(n); /* the one before */
     }
     uint32_t next = prev ? edges[prev].next_dep : t->deps;
     if (next && edges[next].dep == n) { /* as in the previous run */
       t->deps_tail = next;
+      volt__tls_run.last = n;
       return volt__value(n);
     }
   }
@@ -499,6 +507,17 @@ volt_val volt_get(volt_node *n) {
     }
   }
   return read(n, true);
+}
+
+volt_val volt_get(volt_node *n) {
+#if VOLT_FAST_PATHS
+  /* The node the running tracker read last, read again: nothing to track
+   * (a leaf, so that it saves no registers). */
+  if (n && n == volt__tls_run.last && (n->flags & SETTLED_MASK) == SETTLED &&
+      !volt__tls_run.core->resync)
+    return volt__value(n);
+#endif
+  return get_rest(n);
 }
 
 volt_val volt_peek(volt_node *n) {
