@@ -151,19 +151,27 @@ void volt__orphan(volt__core *c, volt_node *n) {
   (void)VOLT__PUSH(c, c->orphans, n); /* out of memory: it stays linked, still correct */
 }
 
-/* Computeds that lost their last subscriber drop their own dependencies,
- * which may orphan more: a worklist, not recursion. Each is left DIRTY: it
- * is evaluated again when read or observed again. */
+/* Computeds that lost their last subscriber drop what their last run made:
+ * their own dependencies, which may orphan more (a worklist, not
+ * recursion), and their children and cleanups (newest first, as before a
+ * re-run). Each is left DIRTY: it is evaluated again when read or observed
+ * again. */
 static void drop_orphans(volt__core *c) {
   if (c->dropping) return;
   c->dropping = true;
   while (c->orphans.len) {
     volt_node *n = c->orphans.at[--c->orphans.len];
-    if (n->subs || (n->flags & (VOLT__F_DISPOSED | VOLT__F_RUNNING)) || !n->deps) continue;
-    uint32_t e;
-    while ((e = n->deps)) unlink_edge(c, e);
-    n->deps_tail = 0;
-    n->flags |= VOLT__F_DIRTY;
+    if (n->subs || (n->flags & (VOLT__F_DISPOSED | VOLT__F_RUNNING))) continue;
+    if (n->deps) {
+      uint32_t e;
+      while ((e = n->deps)) unlink_edge(c, e);
+      n->deps_tail = 0;
+      n->flags |= VOLT__F_DIRTY;
+    }
+    if ((n->flags & VOLT__F_OWNS) && !n->subs && !(n->flags & VOLT__F_DISPOSED)) {
+      n->flags |= VOLT__F_DIRTY;
+      volt__reset_owner(c, n);
+    }
   }
   c->dropping = false;
 }
@@ -374,7 +382,10 @@ bool volt__check_dirty(volt__core *c, volt_node *n) {
         cur->flags = cf;
         dirty = false;
       } else if (dirty) {
-        cur->flags = cf;
+        /* DIRTY while it is brought up to date: code its update runs
+         * before its function (its cleanups) and reads it finds it stale,
+         * as a shallow propagation would have left it. */
+        cur->flags = cf | VOLT__F_DIRTY;
         c->stack.len = sp;
         dirty = settle_dep(c, &w, cur, above);
         CALLED_OUT();
@@ -406,7 +417,10 @@ bool volt__refresh(volt__core *c, volt_node *n) {
   if (f & VOLT__F_DISPOSED) return false;
   if ((f & VOLT__F_DIRTY) || !(f & VOLT__F_HAS_VALUE)) return settle(c, n);
   if (f & VOLT__F_PENDING) {
-    if (volt__check_dirty(c, n)) return settle(c, n);
+    if (volt__check_dirty(c, n)) {
+      n->flags |= VOLT__F_DIRTY; /* as in the walk: stale while it is updated */
+      return settle(c, n);
+    }
     n->flags &= ~VOLT__F_PENDING;
   }
   return false;

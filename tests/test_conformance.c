@@ -104,7 +104,6 @@
  *        three-level nested cleanup on dispose: deepest first
  *    al_effect_computed_unwatched_child_cleanup_lifo
  *        computed unwatched: child effect cleanups run in reverse creation (LIFO)
- *        [FINDING: in tcase "findings"]
  *    al_effect_inner_of_computed_cleanup_before_setup
  *        effect created inside computed: old inner cleanup runs before new inner setup
  *    al_effect_cleanup_order_after_inner_only_rerun
@@ -1144,16 +1143,12 @@ START_TEST(al_effect_three_level_cleanup_dispose) {
 }
 END_TEST
 
-/* FINDING (findings tcase). Upstream: "computed unwatched: child effect
+/* Upstream: "computed unwatched: child effect
  * cleanups run in reverse creation (LIFO)". Shape: a computed whose
  * function creates three effects (each registering a cleanup); one effect
- * reads the computed; that reader is disposed. Upstream: the computed is
- * unwatched, so its child effects are disposed at once, cleanups 3, 2, 1.
- * volt: nothing runs; the child effects stay alive (and keep re-running
- * when what they read changes) until the computed is evaluated again or
- * disposed -- then they go, 3, 2, 1. Guide §17 item 8 says an unobserved
- * computed drops its dependency edges; it does not say its children are
- * kept alive. */
+ * reads the computed; that reader is disposed. The computed is unwatched,
+ * so what its last run made goes at once: its child effects, newest first
+ * (cleanups 3, 2, 1), as well as its dependency edges (guide §17 item 8). */
 static volt_val cu_c(void *ud) {
   (void)ud;
   effu(sib_i, (void *)(intptr_t)INNER1_CLEANUP);
@@ -5086,6 +5081,9 @@ static Suite *conformance_suite(void) {
   tcase_add_test(tc, pr_batch_pending_effects_run_despite_failures);
   tcase_add_test(tc, pr_batch_pending_effects_after_early_exit);
 
+  tc = h_tcase(s, "alien_unwatched_owner");
+  tcase_add_test(tc, al_effect_computed_unwatched_child_cleanup_lifo);
+
   tc = h_tcase(s, "preact_untracked");
   tcase_add_test(tc, pr_untracked_in_effect);
   tcase_add_test(tc, pr_untracked_effect_inside_untracked);
@@ -5098,7 +5096,6 @@ static Suite *conformance_suite(void) {
   if (findings_wanted()) {
     tc = h_tcase(s, "findings");
     tcase_add_test(tc, al_effect_duplicate_subs_notify_order);
-    tcase_add_test(tc, al_effect_computed_unwatched_child_cleanup_lifo);
     tcase_add_test(tc, al_scope_no_trigger_after_stop);
   }
   return s;
