@@ -260,6 +260,8 @@ struct volt__core {
   /* the context of the code running now */
   volt__context cx;
   uint32_t depth;  /* user code and walks on the stack (volt__enter) */
+  uint32_t open;   /* of depth: scope and untrack bodies with nothing but
+                      such bodies below them; a write there still flushes */
   uint32_t epoch;  /* bumped by every mark: a walk sees writes made under it */
 
   /* walks */
@@ -573,10 +575,10 @@ int volt__maybe_flush_slow(volt__core *c);
 /* Flushes now if nothing prevents it (a batch, a flush, user code on the
  * stack, deferred mode: then schedules). Returns the flush's result. */
 static inline int volt__maybe_flush(volt__core *c) {
-  if (c->depth || c->flushing || c->batch) return 0; /* the batch's end flushes */
+  if (c->depth != c->open || c->flushing || c->batch) return 0; /* the batch's end flushes */
   if (!(c->batch | c->closing | c->deferred | c->close_pending)) {
     if (volt__has_work(c)) return volt__flush(c); /* it drains the limbo */
-    volt__limbo_drain(c);
+    if (!c->depth) volt__limbo_drain(c);
     return 0;
   }
   return volt__maybe_flush_slow(c);

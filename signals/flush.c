@@ -4,6 +4,9 @@
  *
  * A flush starts only at the outermost level: never while user code or a
  * walk is on the stack (c->depth), never inside another flush or a batch.
+ * The one exception is the body of a scope or untracked block with nothing
+ * but such bodies below it (c->open): a write there flushes as it would at
+ * the top level (the limbo and a requested close wait for depth 0).
  * Whatever user code writes meanwhile is marked and queued, and runs in the
  * flush that follows (or in the next round of the running one).
  */
@@ -120,7 +123,7 @@ static void keep_queued(volt__core *c) {
 }
 
 int volt__flush(volt__core *c) {
-  if (c->flushing || c->depth) return 0;
+  if (c->flushing || c->depth != c->open) return 0;
   c->flushing = true;
   int rc = 0;
   unsigned rounds = 0;
@@ -155,13 +158,14 @@ int volt__flush(volt__core *c) {
     volt__report(c, VOLT_ELOOP, "effects kept re-triggering: flush stopped at the round cap");
   if (!c->depth) volt__limbo_drain(c);
   /* A close requested meanwhile happens now: nothing may touch c after. */
-  if (c->close_pending && c->after_flush) c->after_flush(c);
+  if (c->close_pending && c->after_flush && !c->depth) c->after_flush(c);
   return rc;
 }
 
 int volt__flush_if_allowed(volt__core *c) {
-  if (c->depth || c->flushing || c->batch || c->closing) return 0;
+  if (c->depth != c->open || c->flushing || c->batch || c->closing) return 0;
   if (c->close_pending) {
+    if (c->depth) return 0; /* it happens when the body returns */
     if (c->after_flush) c->after_flush(c);
     return 0;
   }
@@ -209,7 +213,7 @@ int volt_flush(volt_rt *rt) {
   if (!rt) return VOLT_EINVAL;
   volt__core *c = VOLT__CORE(rt);
   VOLT__CHECK_THREAD(c, VOLT_ETHREAD);
-  if (c->depth || c->flushing || c->closing) return 0;
+  if (c->depth != c->open || c->flushing || c->closing) return 0;
   if (c->before_flush) c->before_flush(c);
   return volt__flush(c); /* c may be gone after it (a close it ran) */
 }

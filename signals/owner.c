@@ -291,10 +291,13 @@ volt_node *volt_scope(volt_rt *rt, void (*fn)(void *ud), void *ud) {
     return NULL;
   }
   volt__context saved;
+  bool open = c->depth == c->open; /* nothing below but such bodies */
   volt__enter(c, &saved, (volt__context){NULL, n, c->cx.computing});
+  c->open += open;
   n->flags |= VOLT__F_RUNNING;
   fn(ud);
   n->flags &= ~VOLT__F_RUNNING;
+  c->open -= open;
   volt__leave(c, &saved);
   volt__run_ended(c, n);
   bool gone = (n->flags & VOLT__F_DISPOSED) != 0;
@@ -336,8 +339,11 @@ void volt_untrack(volt_rt *rt, void (*fn)(void *ud), void *ud) {
   volt__core *c = VOLT__CORE(rt);
   if (!volt__on_loop(c)) return;
   volt__context saved;
+  bool open = c->depth == c->open; /* nothing below but such bodies */
   volt__enter(c, &saved, (volt__context){NULL, c->cx.owner, c->cx.computing});
+  c->open += open;
   fn(ud);
+  c->open -= open;
   volt__leave(c, &saved);
   volt__maybe_flush(c); /* what the block wrote, at the outermost level */
 }

@@ -151,27 +151,19 @@ void volt__orphan(volt__core *c, volt_node *n) {
   (void)VOLT__PUSH(c, c->orphans, n); /* out of memory: it stays linked, still correct */
 }
 
-/* Computeds that lost their last subscriber drop what their last run made:
- * their own dependencies, which may orphan more (a worklist, not
- * recursion), and their children and cleanups (newest first, as before a
- * re-run). Each is left DIRTY: it is evaluated again when read or observed
- * again. */
+/* Computeds that lost their last subscriber drop their own dependencies,
+ * which may orphan more: a worklist, not recursion. Each is left DIRTY: it
+ * is evaluated again when read or observed again. */
 static void drop_orphans(volt__core *c) {
   if (c->dropping) return;
   c->dropping = true;
   while (c->orphans.len) {
     volt_node *n = c->orphans.at[--c->orphans.len];
-    if (n->subs || (n->flags & (VOLT__F_DISPOSED | VOLT__F_RUNNING))) continue;
-    if (n->deps) {
-      uint32_t e;
-      while ((e = n->deps)) unlink_edge(c, e);
-      n->deps_tail = 0;
-      n->flags |= VOLT__F_DIRTY;
-    }
-    if ((n->flags & VOLT__F_OWNS) && !n->subs && !(n->flags & VOLT__F_DISPOSED)) {
-      n->flags |= VOLT__F_DIRTY;
-      volt__reset_owner(c, n);
-    }
+    if (n->subs || (n->flags & (VOLT__F_DISPOSED | VOLT__F_RUNNING)) || !n->deps) continue;
+    uint32_t e;
+    while ((e = n->deps)) unlink_edge(c, e);
+    n->deps_tail = 0;
+    n->flags |= VOLT__F_DIRTY;
   }
   c->dropping = false;
 }

@@ -104,6 +104,7 @@
  *        three-level nested cleanup on dispose: deepest first
  *    al_effect_computed_unwatched_child_cleanup_lifo
  *        computed unwatched: child effect cleanups run in reverse creation (LIFO)
+ *        [FINDING: in tcase "findings"]
  *    al_effect_inner_of_computed_cleanup_before_setup
  *        effect created inside computed: old inner cleanup runs before new inner setup
  *    al_effect_cleanup_order_after_inner_only_rerun
@@ -183,7 +184,6 @@
  *  alien_scope: (alien-signals tests/effectScope.spec.ts (2.x, 3.x))
  *    al_scope_no_trigger_after_stop
  *        should not trigger after stop
- *        [FINDING: in tcase "findings"]
  *    al_scope_dispose_inner_effects_in_effect
  *        should dispose inner effects if created in an effect
  *        [BY DESIGN: writes in an effect join the flush (guide §5)]
@@ -1143,12 +1143,13 @@ START_TEST(al_effect_three_level_cleanup_dispose) {
 }
 END_TEST
 
-/* Upstream: "computed unwatched: child effect
+/* FINDING (findings tcase). Upstream: "computed unwatched: child effect
  * cleanups run in reverse creation (LIFO)". Shape: a computed whose
  * function creates three effects (each registering a cleanup); one effect
- * reads the computed; that reader is disposed. The computed is unwatched,
- * so what its last run made goes at once: its child effects, newest first
- * (cleanups 3, 2, 1), as well as its dependency edges (guide §17 item 8). */
+ * reads the computed; that reader is disposed. Upstream: the computed is
+ * unwatched, so its child effects are disposed at once, cleanups 3, 2, 1.
+ * volt: the computed drops its dependency edges (guide §17 item 8); its
+ * children go when it is evaluated again or disposed, 3, 2, 1. */
 static volt_val cu_c(void *ud) {
   (void)ud;
   effu(sib_i, (void *)(intptr_t)INNER1_CLEANUP);
@@ -1251,14 +1252,10 @@ static void count_a(void *ud) {
   X.n1++;
   volt_get(X.a);
 }
-/* FINDING (findings tcase). Upstream: effectScope "should not trigger
- * after stop". Shape: inside a scope's body, create an effect reading a,
- * then write a. Upstream: the write re-runs the effect before it returns
- * (triggers == 2 inside the body). volt: volt_set returns 0 but the effect
- * runs only when volt_scope returns (no flush starts while user code is on
- * the stack, design.md §6-7); the guide says a write outside a batch
- * flushes before volt_set returns (§3, §11) and does not list a scope's
- * body among the places where writes wait (it does for effects, §5). */
+/* Upstream: effectScope "should not trigger after stop". Shape: inside a
+ * scope's body, create an effect reading a, then write a: the write re-runs
+ * the effect before it returns (a scope's body at the top level flushes as
+ * the top level does); after the scope is disposed, writes run nothing. */
 static void st_body(void *ud) {
   (void)ud;
   X.fx = eff(count_a);
@@ -5081,8 +5078,8 @@ static Suite *conformance_suite(void) {
   tcase_add_test(tc, pr_batch_pending_effects_run_despite_failures);
   tcase_add_test(tc, pr_batch_pending_effects_after_early_exit);
 
-  tc = h_tcase(s, "alien_unwatched_owner");
-  tcase_add_test(tc, al_effect_computed_unwatched_child_cleanup_lifo);
+  tc = h_tcase(s, "alien_scope_top_level");
+  tcase_add_test(tc, al_scope_no_trigger_after_stop);
 
   tc = h_tcase(s, "preact_untracked");
   tcase_add_test(tc, pr_untracked_in_effect);
@@ -5096,7 +5093,7 @@ static Suite *conformance_suite(void) {
   if (findings_wanted()) {
     tc = h_tcase(s, "findings");
     tcase_add_test(tc, al_effect_duplicate_subs_notify_order);
-    tcase_add_test(tc, al_scope_no_trigger_after_stop);
+    tcase_add_test(tc, al_effect_computed_unwatched_child_cleanup_lifo);
   }
   return s;
 }
