@@ -254,20 +254,20 @@ static bool settle(volt__core *c, volt_node *n) {
 /* settle() for a dependency the check walk w reached through its
  * subscriber `via`, which the walk brings up to date itself when it
  * changed. w->settling names it meanwhile (a read it makes of a node on the
- * walk's path is a cycle). Fast path: a node whose only subscriber is `via`
- * tells nobody. */
+ * walk's path is a cycle). Fast path: a node whose only subscriber (after
+ * its update) is `via` tells nobody. */
 static inline bool settle_dep(volt__core *c, volt__walk *w, volt_node *n, volt_node *via) {
-  bool changed;
+  bool changed = false;
   w->settling = n;
-#if VOLT_FAST_PATHS
-  if (!(n->flags & VOLT__F_DISPOSED) && n->subs && !E(n->subs)->next_sub && E(n->subs)->sub == via)
+  if (!(n->flags & VOLT__F_DISPOSED)) {
     changed = volt__kind_of(n)->update(c, n);
-  else
-    changed = settle(c, n);
+#if VOLT_FAST_PATHS
+    if (changed && (volt__sub1(n) != via || E(n->subs)->next_sub)) shallow_propagate(c, n);
 #else
-  (void)via;
-  changed = settle(c, n);
+    (void)via;
+    if (changed) shallow_propagate(c, n);
 #endif
+  }
   w->settling = NULL;
   return changed;
 }
