@@ -490,19 +490,20 @@ __attribute__((noinline)) static volt_val get_rest(volt_node *n) {
   if (t && n && (n->flags & SETTLED_MASK) == SETTLED && !volt__tls_run.core->resync) {
     volt__edge *edges = volt__tls_run.core->edges;
     uint32_t prev = t->deps_tail;
-    if (prev) {
-      if (edges[prev].dep == n) { /* read again */
-        volt__tls_run.last = n;
-        return volt__value(n);
-      }
-      if (edges[edges[prev].prev_dep].dep == n) return volt__value(n); /* the one before */
+    if (prev && edges[prev].dep == n) { /* read again */
+      volt__tls_run.last = n;
+      return volt__value(n);
     }
+    /* The plain path's order (volt__link): the next one of the previous
+     * run before one read earlier in this run, so that the edge order
+     * (and with it the order listeners are reached) is the same. */
     uint32_t next = prev ? edges[prev].next_dep : t->deps;
     if (next && edges[next].dep == n) { /* as in the previous run */
       t->deps_tail = next;
       volt__tls_run.last = n;
       return volt__value(n);
     }
+    if (prev && edges[edges[prev].prev_dep].dep == n) return volt__value(n); /* the one before */
   }
 #endif
   if (n && (n->flags & SETTLED_MASK) == SETTLED) {

@@ -81,7 +81,6 @@
  *        [BY DESIGN: write in a computed -> VOLT_EPERM]
  *    al_effect_duplicate_subs_notify_order
  *        should duplicate subscribers do not affect the notify order
- *        [FINDING: in tcase "findings"]
  *    al_effect_side_effect_with_inner_effects
  *        should handle side effect with inner effects
  *        [BY DESIGN: writes in an effect join the flush (guide §5)]
@@ -911,15 +910,12 @@ START_TEST(al_effect_custom_batch_effect) {
 }
 END_TEST
 
-/* FINDING (findings tcase). Upstream: "should duplicate subscribers do not
- * affect the notify order". Shape: effect A's first run reads src2 then
- * src1; B reads src1; src2 = 1 makes A re-run reading src1, src2, src1
- * (its dependency order changes, src1 read twice); then src1 changes.
- * Upstream runs A then B (creation order; alien-signals keeps A's old link
- * to src1 ahead of B). volt runs B then A: A's edge to src1 moved behind
- * B's. The guide (§5) only says effects run "in the order they were queued
- * (the order in which a write's marks reached them)" and does not say a
- * re-run can move an effect behind a later one. */
+/* Upstream: "should duplicate subscribers do not affect the notify order".
+ * Shape: effect A's first run reads src2 then src1; B reads src1; src2 = 1
+ * makes A re-run reading src1, src2, src1 (its dependency order changes,
+ * src1 read twice); then src1 changes. A runs before B: A's old edge to
+ * src1 is taken up again by the third read (the next one of the previous
+ * run comes before "read earlier in this run"), so it stays ahead of B's. */
 static void ds_peek_src2(void *ud) { *(int *)ud = gi(X.b) == 1; }
 static void ds_a(void *ud) {
   int is_one = 0;
@@ -5078,8 +5074,9 @@ static Suite *conformance_suite(void) {
   tcase_add_test(tc, pr_batch_pending_effects_run_despite_failures);
   tcase_add_test(tc, pr_batch_pending_effects_after_early_exit);
 
-  tc = h_tcase(s, "alien_scope_top_level");
+  tc = h_tcase(s, "alien_findings_fixed");
   tcase_add_test(tc, al_scope_no_trigger_after_stop);
+  tcase_add_test(tc, al_effect_duplicate_subs_notify_order);
 
   tc = h_tcase(s, "preact_untracked");
   tcase_add_test(tc, pr_untracked_in_effect);
@@ -5092,7 +5089,6 @@ static Suite *conformance_suite(void) {
    * CK_RUN_CASE=findings adds them). */
   if (findings_wanted()) {
     tc = h_tcase(s, "findings");
-    tcase_add_test(tc, al_effect_duplicate_subs_notify_order);
     tcase_add_test(tc, al_effect_computed_unwatched_child_cleanup_lifo);
   }
   return s;
