@@ -235,7 +235,18 @@ static void shallow_propagate(volt__core *c, volt_node *n) {
   for (uint32_t e = n->subs; e; e = E(e)->next_sub) {
     volt_node *sub = E(e)->sub;
     uint32_t f = sub->flags;
-    if ((f & (VOLT__F_PENDING | VOLT__F_DIRTY)) == VOLT__F_PENDING) sub->flags = f | VOLT__F_DIRTY;
+    if ((f & (VOLT__F_PENDING | VOLT__F_DIRTY)) == VOLT__F_PENDING) {
+      sub->flags = f | VOLT__F_DIRTY;
+    } else if ((f & (VOLT__F_LISTENER | VOLT__F_PENDING | VOLT__F_DIRTY | VOLT__F_DISPOSED)) ==
+                   VOLT__F_LISTENER &&
+               (volt__kind_of(sub)->traits & VOLT__KIND_LATE)) {
+      /* A late listener (a watcher) that no mark reached: it subscribed
+       * after the write, to the value this update replaces, and keeps that
+       * value borrowed until it is told. It is told now, in this flush
+       * (the replaced value is released only when the flush ends). */
+      sub->flags = f | VOLT__F_PENDING;
+      volt__enqueue(c, sub);
+    }
   }
 }
 
