@@ -44,4 +44,12 @@ void volt__inbox_drain(volt_rt *rt);
  * begun: nothing queued), VOLT_ENOMEM. Installed as core->post. */
 int volt__inbox_post(volt__core *c, const volt__msg *m);
 
+/* Loop thread. Refs the async handle while volt_rt_acquire holds are
+ * counted (rt->acquired > 0), unrefs it otherwise (see rt.c). */
+void volt__inbox_keepalive(volt_rt *rt);
+/* Any thread, holding a reference to the runtime. Wakes the loop (its
+ * callback calls volt__inbox_keepalive, then applies the queue); nothing
+ * once close has begun. */
+void volt__inbox_wake(volt_rt *rt);
+
 #endif /* VOLT_RUNTIME_INBOX_H */

@@ -33,11 +33,23 @@ struct volt_rt {
   void (*on_closed)(void *ud);
   void *on_closed_ud;
   bool closed_called;
+
+  /* async work (runtime/work.c) */
+  struct volt_work *jobs;                  /* every job whose record is live */
+  struct volt_work *wait_head, *wait_tail; /* FIFO: waiting under the cap */
+  size_t jobs_live; /* job records not yet freed: close waits for 0 */
+
+  /* keep-alive (runtime/inbox.c): volt_rt_acquire holds; the inbox's
+   * uv_async_t is ref'd while it is > 0 (changed on the loop thread only) */
+  atomic_int acquired;
 };
 
 /* Called by the runtime when the last reference is dropped. */
 void volt__rt_free(volt_rt *rt);
 /* Called when one of the runtime's handles finished closing. */
 void volt__rt_handle_closed(volt_rt *rt);
+/* Loop thread, after close began: calls on_closed once the runtime's handles
+ * are closed and its last job record is gone. */
+void volt__rt_maybe_finish(volt_rt *rt);
 
 #endif /* VOLT_RUNTIME_RT_H */
