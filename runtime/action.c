@@ -47,22 +47,33 @@ static void value_drop(volt__core *c, volt__action *a, volt_val v) {
 
 /* A failure with no caller to return to (the work could not be
  * dispatched): the mint fails from the inbox, after the transition that
- * minted it is over (an observer must not ack inside one). */
+ * minted it is over (an observer must not ack inside one). The message
+ * holds the runtime like a thread's volt_rt_acquire, so the loop stays
+ * alive until it is applied (or dropped by the close). */
 static void post_apply(volt__core *c, volt__msg *m) {
   volt_ack ack = {(volt_rt *)(void *)c, m->id, m->gen};
   (void)volt__ack_apply(c, ack, false, m->code, m->text);
+  volt_rt_release((volt_rt *)(void *)c);
 }
 
+static void post_drop(volt__msg *m) { volt_rt_release(m->release_ud); }
+
 static void fail_later(volt__core *c, volt_ack ack, int code) {
+  volt_rt *rt = (volt_rt *)(void *)c;
   volt__msg m;
   memset(&m, 0, sizeof m);
   m.apply = post_apply;
+  m.drop = post_drop;
+  m.release_ud = rt;
   m.id = ack.id;
   m.gen = ack.gen;
   m.code = code;
   m.text = (char *)(uintptr_t) "could not dispatch the action's work";
-  if (!c->post || c->post(c, &m) != 0)
-    volt__report(c, code, "an action's work could not be dispatched; its token stays pending");
+  if (volt_rt_acquire(rt) == 0) {
+    if (c->post && c->post(c, &m) == 0) return;
+    volt_rt_release(rt);
+  }
+  volt__report(c, code, "an action's work could not be dispatched; its token stays pending");
 }
 
 static void dispatch(volt__core *c, volt__action *a, volt_ack ack) {
