@@ -16,14 +16,43 @@ static void deferred_flush(volt_rt *rt) {
   volt__inbox_drain(rt);
   if (rt->flush_scheduled) {
     rt->flush_scheduled = false;
-    uv_unref((uv_handle_t *)&rt->prepare);
+    if (!rt->publish_due) uv_unref((uv_handle_t *)&rt->prepare);
   }
   if (volt__has_work(c) && !c->batch && !c->closing) volt__flush(c);
   /* Nothing may touch rt after a flush that closed it: close waits for
    * the flush to end and frees the runtime only from a close callback. */
 }
 
-static void on_prepare(uv_prepare_t *h) { deferred_flush(h->data); }
+/* ---- starting runners for work sent out (runtime/work.c) -------------------
+ *
+ * Work sent out in an iteration where results came back waits in the ready
+ * queue; runners for it are started from the prepare phase, once, so that a
+ * burst of dispatches (one flush's effects) starts a few runners that each
+ * run many jobs instead of one runner (and one thread wake-up) per job. The
+ * prepare handle is ref'd while a start is due (and in deferred mode while a
+ * flush is), so uv_run cannot return in between. */
+
+static void publish(volt_rt *rt) {
+  rt->publish_due = false;
+  if (rt->handles_open) {
+    if (!rt->flush_scheduled) uv_unref((uv_handle_t *)&rt->prepare);
+    if (!rt->core.deferred) uv_prepare_stop(&rt->prepare);
+  }
+  volt__work_publish(rt);
+}
+
+static void on_prepare(uv_prepare_t *h) {
+  volt_rt *rt = h->data;
+  if (rt->core.deferred) deferred_flush(rt);
+  if (rt->publish_due) publish(rt);
+}
+
+void volt__rt_want_publish(volt_rt *rt) {
+  if (rt->publish_due || !rt->handles_open) return;
+  rt->publish_due = true;
+  uv_ref((uv_handle_t *)&rt->prepare);
+  if (!rt->core.deferred) uv_prepare_start(&rt->prepare, on_prepare);
+}
 static void on_check(uv_check_t *h) { deferred_flush(h->data); }
 
 /* Deferred mode: a write happened; make sure a flush comes before the loop
@@ -49,7 +78,10 @@ static void after_flush(volt__core *c) {
 }
 
 static void stats_extra(volt__core *c, volt_stats_t *s) {
-  s->work_in_flight = ((volt_rt *)(void *)c)->work_in_flight;
+  /* The jobs running or about to (a place under the cap each); the rest
+   * wait in the runtime's queue. */
+  volt_rt *rt = (volt_rt *)(void *)c;
+  s->work_in_flight = rt->work_in_flight < rt->max_in_flight ? rt->work_in_flight : rt->max_in_flight;
 }
 
 int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *cfg) {
@@ -120,6 +152,7 @@ uv_loop_t *volt_rt_loop(volt_rt *rt) { return rt ? rt->loop : NULL; }
 void volt__rt_free(volt_rt *rt) {
   volt__core *c = &rt->core;
   volt__inbox_free(rt);
+  volt__work_free(rt);
   volt__core_free(c);
   volt_realloc_fn ra = c->realloc;
   ra(c->realloc_ud, rt, sizeof *rt, 0);

@@ -4,34 +4,59 @@
  * stale; what close does with work still out (docs/async.md).
  *
  * A job's life (loop thread unless said):
- *   dispatch -> WAITING (FIFO, the cap is reached) -> OUT (uv_queue_work;
- *   counts in rt->work_in_flight) -> work_cb on a pool thread -> after_work
- *   -> RETURNED: result applied if the mint is still current and the job
- *   not stale, released otherwise -> record freed once its timer (if any)
- *   is closed too.
- * A job dropped from the FIFO (stale, close) goes straight to RETURNED
- * without running. Invariants: work_in_flight == the jobs in state OUT;
- * jobs_live == the records not yet freed (close waits for 0); a stale job's
- * result is never applied, whatever the timing, because `stale` is set on
- * the loop thread before anything else can happen to the mint, and the ack
- * is checked against the mint's generation when applied.
+ *   dispatch -> OUT (the ready queue, the runtime's FIFO; counted in
+ *   rt->work_in_flight) -> a runner takes it (`running`) and runs it on a
+ *   pool thread -> handed back to the loop -> RETURNED: its result applied
+ *   if its mint is still current and it is not stale, released otherwise
+ *   -> record freed once nothing holds it (its req may still carry a
+ *   runner; its timer closes).
+ * A job taken out of the ready queue before it runs (stale, close) goes
+ * straight to RETURNED.
+ *
+ * Runners: a runner is a uv_queue_work request (made on the req of a ready
+ * job) that runs ready jobs one after
+ * another until the ready queue is empty; there are at most max_in_flight
+ * of them, so no
+ * more than max_in_flight jobs ever run at once and the rest of the pool
+ * stays free for libuv's own fs and DNS requests. A runner keeps the
+ * results of short work and hands them back together with its own
+ * after-work callback when it finds nothing more to run (one wake-up of
+ * the loop for a whole burst, and for one operation in flight exactly what
+ * a raw uv_queue_work costs); work that ran 1 ms or more, or results kept
+ * for 1 ms, go back at once through the inbox (latency stays bounded). Work sent out by what a returned
+ * result sets off (an effect dispatching again) is a burst: its runners
+ * start together from the prepare phase (rt.c), so a few runners each run
+ * many jobs; other work starts a runner at once. A runner's after-work callback
+ * first applies the inbox, so whatever it handed back is applied before
+ * libuv can consider the loop idle.
+ *
+ * Invariants: work_in_flight == the jobs in state OUT (volt_stats shows
+ * min(work_in_flight, max_in_flight): the jobs running or about to, the
+ * rest wait in the ready queue); the ready queue is
+ * never non-empty with no runner and no start due (a runner leaves only
+ * after finding it empty, under work_mu, and a push that finds fewer than
+ * the cap running asks for a start, which keeps the loop alive until the
+ * prepare phase makes it); jobs_live == the records not yet freed (close waits for 0);
+ * a stale job's result is never applied: `stale` is set on the loop thread
+ * when its mint stops being current, and the ack is checked against the
+ * mint's generation when applied.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/inbox.h"
 #include "runtime/work.h"
 
-static void after_work(uv_work_t *req, int status);
+static void runner_work(uv_work_t *req);
+static void runner_after(uv_work_t *req, int status);
 
 /* ---- the pool thread ---------------------------------------------------------- */
 
-static void work_cb(uv_work_t *req) {
-  volt_work *j = req->data;
+static void run_job(volt_work *j) {
   if (atomic_load(&j->cancelled)) return; /* not run: nothing to release */
   volt_val r = j->fn(j, j->ud);
   r.flags = 0;
   if (r.tag == VOLT_ERR && r.u.msg) {
-    /* The message may live in the work's own buffer: copied before return. */
     size_t n = strlen(r.u.msg) + 1;
     j->result_msg = malloc(n);
     if (j->result_msg) memcpy(j->result_msg, r.u.msg, n);
@@ -39,6 +64,89 @@ static void work_cb(uv_work_t *req) {
   }
   j->result = r;
   j->ran = true;
+}
+
+static void deliver(volt_work *j);
+
+/* A result handed back through the inbox, applied on the loop thread in
+ * the inbox's batch (or dropped there by the close: released then). */
+static void posted_apply(volt__core *c, volt__msg *m) {
+  volt_work *j = m->release_ud;
+  volt_rt *rt = j->rt;
+  /* Work dispatched by what this result sets off (effects, REARM) is a
+   * burst: its runners start from the prepare phase, together (inside a
+   * runner's after-work callback, at its end). */
+  if (rt->work_batch == VOLT__BATCH_NONE && !c->closing) {
+    rt->work_batch = VOLT__BATCH_PREPARE;
+    volt__rt_want_publish(rt);
+  }
+  deliver(j);
+}
+
+static void posted_drop(volt__msg *m) { deliver(m->release_ud); }
+
+/* Pool thread, under work_mu: hands j back now through the inbox; false
+ * when refused (the close began, or no memory): j then goes back with the
+ * runner's after-work callback. */
+static bool hand_back(volt_rt *rt, volt_work *j) {
+  volt__core *c = &rt->core;
+  volt__msg m;
+  memset(&m, 0, sizeof m);
+  m.apply = posted_apply;
+  m.drop = posted_drop;
+  m.release_ud = j;
+  return !rt->work_closing && c->post && c->post(c, &m) == 0;
+}
+
+/* How long a runner may keep results of short work before handing them
+ * back through the inbox (results kept go back together, with one wake-up
+ * of the loop, when the runner finds nothing more to run). */
+#define VOLT__HOLD_NS 1000000u
+
+static void runner_work(uv_work_t *req) {
+  volt_work *runner = req->data;
+  volt_rt *rt = runner->rt;
+  volt_work *kept = NULL, **tail = &kept; /* ran, not handed back: in order */
+  uint64_t since = 0;                     /* when the oldest kept one started */
+  uv_mutex_lock(&rt->work_mu);
+  for (;;) {
+    volt_work *j = rt->ready_head;
+    if (!j) {
+      rt->runners--;
+      break;
+    }
+    rt->ready_head = j->wnext;
+    if (rt->ready_head)
+      rt->ready_head->wprev = NULL;
+    else
+      rt->ready_tail = NULL;
+    j->wnext = j->wprev = NULL;
+    j->running = true;
+    uv_mutex_unlock(&rt->work_mu);
+    uint64_t t0 = uv_hrtime();
+    run_job(j);
+    uint64_t t1 = uv_hrtime();
+    if (!kept) since = t0;
+    j->unext = NULL;
+    *tail = j;
+    tail = &j->unext;
+    uv_mutex_lock(&rt->work_mu);
+    if (t1 - since >= VOLT__HOLD_NS) {
+      /* Long work, or results kept long enough: they go back now. */
+      for (volt_work *k = kept, *next; k; k = next) {
+        next = k->unext;
+        k->unext = NULL;
+        if (!hand_back(rt, k)) {
+          k->unext = runner->unposted;
+          runner->unposted = k;
+        }
+      }
+      kept = NULL;
+      tail = &kept;
+    }
+  }
+  uv_mutex_unlock(&rt->work_mu);
+  runner->carried = kept;
 }
 
 /* Any thread. See volt/volt.h. */
@@ -72,28 +180,6 @@ static void timer_close(volt_work *j) {
   uv_close((uv_handle_t *)&j->timer, timer_closed);
 }
 
-static void fifo_remove(volt_rt *rt, volt_work *j) {
-  if (j->wprev)
-    j->wprev->wnext = j->wnext;
-  else
-    rt->wait_head = j->wnext;
-  if (j->wnext)
-    j->wnext->wprev = j->wprev;
-  else
-    rt->wait_tail = j->wprev;
-  j->wprev = j->wnext = NULL;
-}
-
-static void fifo_push(volt_rt *rt, volt_work *j) {
-  j->wnext = NULL;
-  j->wprev = rt->wait_tail;
-  if (rt->wait_tail)
-    rt->wait_tail->wnext = j;
-  else
-    rt->wait_head = j;
-  rt->wait_tail = j;
-}
-
 /* Releases a result nobody will apply (an action's PTR through the hook
  * the job copied; a dispatch's PTR is not owned) and frees its message. */
 static void result_drop(volt_work *j) {
@@ -121,53 +207,54 @@ static void job_finished(volt_work *j) {
 
 /* ---- the cap -------------------------------------------------------------------------- */
 
-static int submit(volt_work *j) {
+/* Job j goes out: into the ready queue (the runtime's FIFO), counted in
+ * work_in_flight. A runner is started for it when fewer than the cap run
+ * (at once, or from the prepare phase during a burst); those running take
+ * it anyway if they get to it first. */
+static void submit(volt_work *j) {
   volt_rt *rt = j->rt;
-  int r = uv_queue_work(rt->loop, &j->req, work_cb, after_work);
-  if (r == 0) {
-    j->state = VOLT__JOB_OUT;
-    rt->work_in_flight++;
-  }
-  return r;
+  j->state = VOLT__JOB_OUT;
+  rt->work_in_flight++;
+  uv_mutex_lock(&rt->work_mu);
+  j->wnext = NULL;
+  j->wprev = rt->ready_tail;
+  if (rt->ready_tail)
+    rt->ready_tail->wnext = j;
+  else
+    rt->ready_head = j;
+  rt->ready_tail = j;
+  bool room = rt->runners < rt->max_in_flight;
+  uv_mutex_unlock(&rt->work_mu);
+  if (!room) return;
+  if (rt->work_batch == VOLT__BATCH_NONE) volt__work_publish(rt);
+  /* else a burst: started at its end (runner_after, or the prepare phase) */
 }
 
-/* Hands waiting jobs to the pool while there is room under the cap. */
-static void pump(volt_rt *rt) {
-  while (rt->wait_head && rt->work_in_flight < rt->max_in_flight && !rt->core.closing) {
-    volt_work *j = rt->wait_head;
-    fifo_remove(rt, j);
-    if (submit(j) != 0) {
-      /* uv_queue_work fails only for arguments we never pass; should it
-       * fail, the job fails its mint rather than hang. */
-      j->stale = true;
-      j->state = VOLT__JOB_RETURNED;
-      (void)volt__ack_apply(&rt->core, j->ack, false, VOLT_EINVAL, "could not queue work");
-      job_finished(j);
-      if (j->action) volt__action_returned(rt, j->action, j->ack, false, volt_nil());
-      job_unhold(j);
-    }
+void volt__work_publish(volt_rt *rt) {
+  rt->work_batch = VOLT__BATCH_NONE;
+  if (!rt->work_mu_ready) return;
+  uv_mutex_lock(&rt->work_mu);
+  for (volt_work *j = rt->ready_head; j && rt->runners < rt->max_in_flight; j = j->wnext) {
+    if (j->carrying) continue;
+    j->carrying = true;
+    j->holds++; /* its req carries the runner until runner_after */
+    rt->runners++;
+    /* Cannot fail: the loop, the request and both callbacks are valid. */
+    (void)uv_queue_work(rt->loop, &j->req, runner_work, runner_after);
   }
+  uv_mutex_unlock(&rt->work_mu);
 }
 
 /* ---- completion ---------------------------------------------------------------------------- */
 
-/* A job leaves for good without its result being applied (FIFO drop). */
-static void drop_waiting(volt_work *j) {
-  volt_rt *rt = j->rt;
-  fifo_remove(rt, j);
-  job_finished(j);
-  if (j->action) volt__action_returned(rt, j->action, j->ack, false, volt_nil());
-  job_unhold(j); /* no after_work will come */
-}
-
-static void after_work(uv_work_t *req, int status) {
-  volt_work *j = req->data;
+/* Loop thread: an OUT job is back (it ran, or was taken out of the ready
+ * queue unrun): its result is applied or released. No flush. */
+static void deliver(volt_work *j) {
   volt_rt *rt = j->rt;
   volt__core *c = &rt->core;
   rt->work_in_flight--;
   job_finished(j);
-  pump(rt);
-  bool apply = status == 0 && j->ran && !j->stale && !c->closing;
+  bool apply = j->ran && !j->stale && !c->closing;
   volt_val result = j->result;
   if (j->action) {
     /* The action owns the result from here on (applies or releases it). */
@@ -180,19 +267,50 @@ static void after_work(uv_work_t *req, int status) {
   }
   result_drop(j);
   job_unhold(j);
-  /* One flush for what was applied; nothing here may touch j or rt after
-   * it (an effect may close the runtime). */
+}
+
+static void runner_after(uv_work_t *req, int status) {
+  volt_work *runner = req->data;
+  volt_rt *rt = runner->rt;
+  volt__core *c = &rt->core;
+  (void)status; /* runners are never cancelled */
+  /* Work dispatched by what these results set off is one burst: its
+   * runners start together at the end. */
+  bool outer = rt->work_batch == VOLT__BATCH_NONE;
+  if (outer) rt->work_batch = VOLT__BATCH_RUNNER;
+  /* What it handed back through the inbox first (in order), then the rest. */
+  volt__inbox_drain(rt);
+  volt_work *lists[2] = {runner->carried, runner->unposted};
+  runner->carried = runner->unposted = NULL;
+  for (int i = 0; i < 2; i++)
+    for (volt_work *u = lists[i], *next; u; u = next) {
+      next = u->unext;
+      deliver(u);
+    }
+  /* One flush for everything applied. The runner's record is still held,
+   * so a close the flush runs cannot end (and free the runtime) before
+   * the unhold below; nothing may touch rt after that unhold. */
   (void)volt__maybe_flush(c);
+  if (outer && rt->work_batch == VOLT__BATCH_RUNNER) {
+    if (c->closing)
+      rt->work_batch = VOLT__BATCH_NONE;
+    else
+      volt__work_publish(rt);
+  }
+  job_unhold(runner);
 }
 
 static void timer_cb(uv_timer_t *t) {
   volt_work *j = t->data;
   volt_rt *rt = j->rt;
   volt__core *c = &rt->core;
-  timer_close(j);
-  if (j->state == VOLT__JOB_RETURNED || j->stale || c->closing) return;
+  if (j->state == VOLT__JOB_RETURNED || j->stale || c->closing) {
+    timer_close(j);
+    return;
+  }
   volt_ack ack = j->ack;
   volt__work_cancel_ack(rt, ack); /* the job (and any other for this mint) */
+  timer_close(j);
   (void)volt__ack_apply(c, ack, false, UV_ETIMEDOUT, "timed out");
   (void)volt__maybe_flush(c);
 }
@@ -200,12 +318,27 @@ static void timer_cb(uv_timer_t *t) {
 /* ---- cancellation ----------------------------------------------------------------------------- */
 
 static void cancel_job(volt_work *j) {
+  volt_rt *rt = j->rt;
   j->stale = true;
   atomic_store(&j->cancelled, true);
-  if (j->state == VOLT__JOB_WAITING)
-    drop_waiting(j);
-  else if (j->state == VOLT__JOB_OUT)
-    (void)uv_cancel((uv_req_t *)&j->req); /* UV_EBUSY when running: it sees the flag */
+  if (j->state != VOLT__JOB_OUT) return;
+  /* Not taken by a runner yet: out of the ready queue, back unrun. Running:
+   * it sees volt_work_cancelled and comes back later. */
+  uv_mutex_lock(&rt->work_mu);
+  bool taken = j->running;
+  if (!taken) {
+    if (j->wprev)
+      j->wprev->wnext = j->wnext;
+    else
+      rt->ready_head = j->wnext;
+    if (j->wnext)
+      j->wnext->wprev = j->wprev;
+    else
+      rt->ready_tail = j->wprev;
+    j->wprev = j->wnext = NULL;
+  }
+  uv_mutex_unlock(&rt->work_mu);
+  if (!taken) deliver(j);
 }
 
 void volt__work_cancel_ack(volt_rt *rt, volt_ack ack) {
@@ -221,12 +354,23 @@ void volt__work_forget_action(volt_rt *rt, struct volt__action *a) {
 }
 
 void volt__work_close(volt_rt *rt) {
+  if (rt->work_mu_ready) {
+    uv_mutex_lock(&rt->work_mu);
+    rt->work_closing = true; /* the inbox closes next: results come back
+                                with their runner's after-work callback */
+    uv_mutex_unlock(&rt->work_mu);
+  }
   for (volt_work *j = rt->jobs, *next; j; j = next) {
     next = j->next;
     j->action = NULL; /* the graph is gone: results are released */
     timer_close(j);
     if (!j->stale) cancel_job(j); /* a stale job is OUT: cancelled already */
   }
+}
+
+void volt__work_free(volt_rt *rt) {
+  if (rt->work_mu_ready) uv_mutex_destroy(&rt->work_mu);
+  rt->work_mu_ready = false;
 }
 
 void volt__work_token_hook(volt_node *tok, unsigned what, volt_ack ack, void *ud) {
@@ -242,6 +386,11 @@ void volt__work_token_hook(volt_node *tok, unsigned what, volt_ack ack, void *ud
 int volt__work_start(volt_rt *rt, volt_node *tok, volt_ack ack, volt_work_fn fn, void *ud,
                      struct volt__action *a, uint64_t timeout_ms, volt_work **out) {
   volt__core *c = &rt->core;
+  if (!rt->work_mu_ready) {
+    int m = uv_mutex_init(&rt->work_mu);
+    if (m) return m;
+    rt->work_mu_ready = true;
+  }
   volt__stamp_copy st;
   int r = volt__token_work_stamp(c, tok, &st);
   if (r) return r;
@@ -292,10 +441,7 @@ int volt__work_start(volt_rt *rt, volt_node *tok, volt_ack ack, volt_work_fn fn,
   j->next = rt->jobs;
   if (rt->jobs) rt->jobs->prev = j;
   rt->jobs = j;
-  if (rt->wait_head || rt->work_in_flight >= rt->max_in_flight || submit(j) != 0) {
-    j->state = VOLT__JOB_WAITING;
-    fifo_push(rt, j);
-  }
+  submit(j);
   if (out) *out = j;
   return 0;
 }

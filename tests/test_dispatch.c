@@ -5,8 +5,8 @@
  *
  * Cases:
  *   dispatch_ok                 the result acks ok; the work saw its stamp
- *   dispatch_fail               a VOLT_ERR result fails the token (message
- *                               from the work's own buffer, copied)
+ *   dispatch_fail               a VOLT_ERR result fails the token (its
+ *                               message copied when the work returns)
  *   dispatch_bad_input          EINVAL / ESTALE / EPERM / ECLOSING / ETHREAD,
  *                               nothing queued, nothing changed
  *   stamp_survives_supersede    CYCLIC: the next mint releases the token's
@@ -112,21 +112,26 @@ START_TEST(dispatch_ok) {
 }
 END_TEST
 
+typedef struct fail_ud {
+  int n;
+  char buf[32]; /* the message: copied when the work returns */
+} fail_ud;
+
 static volt_val failing_work(volt_work *w, void *ud) {
-  char buf[32]; /* the message may live in the work's own frame */
+  fail_ud *f = ud;
   (void)w;
-  snprintf(buf, sizeof buf, "bad %d", *(int *)ud);
-  return volt_err(-42, buf);
+  snprintf(f->buf, sizeof f->buf, "bad %d", f->n);
+  return volt_err(-42, f->buf);
 }
 
 START_TEST(dispatch_fail) {
   h_env e;
   h_obs o;
-  int n = 7;
+  fail_ud f = {7, ""};
   h_env_open(&e, H_LOOP, NULL);
   volt_node *tok = pending_token(e.rt, NULL, 0, NULL, volt_nil());
   h_observe(&o, e.rt, tok);
-  ck_assert_int_eq(volt_dispatch(volt_token_ack(tok), failing_work, &n), 0);
+  ck_assert_int_eq(volt_dispatch(volt_token_ack(tok), failing_work, &f), 0);
   ck_assert_int_eq(uv_run(e.lp, UV_RUN_DEFAULT), 0);
   ck_assert_int_eq(o.status, VOLT_FAILED);
   ck_assert_int_eq(o.err, -42);

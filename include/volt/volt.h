@@ -80,8 +80,10 @@ typedef struct volt_work volt_work;
 /* The work function: runs on a thread of the libuv pool with a `volt_work`
  * and the `ud` given to volt_dispatch or volt_action. It must not call any
  * loop-thread function. Its return value acks the token on the loop thread:
- * a VOLT_ERR value fails it (the message is copied when the work returns,
- * so it may live in the work's own buffer), anything else succeeds. */
+ * a VOLT_ERR value fails it (its message is copied on the pool thread as
+ * the work returns: a string literal, or a buffer the work still owns
+ * after returning, such as one in `ud`; never the work's own stack frame),
+ * anything else succeeds. */
 typedef volt_val (*volt_work_fn)(volt_work *w, void *ud);
 
 /* Loop thread. Queues `work(w, ud)` on the libuv thread pool for the pending
