@@ -3,7 +3,8 @@
  * on the loop thread in order.
  *
  * Internal to runtime/. tokens/ reaches it only through core->post. The design is napi's thread-safe function (see docs/tokens.md):
- * a mutex-guarded FIFO and one unref'd uv_async_t; a producer appends and
+ * a mutex-guarded FIFO and one uv_async_t (unref'd unless volt_rt_acquire
+ * holds are counted: volt__inbox_keepalive); a producer appends and
  * calls uv_async_send under the queue lock; close sets a closing flag under
  * the same lock before uv_close, so no send can ever race the close.
  *
