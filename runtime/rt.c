@@ -105,6 +105,7 @@ int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *cfg) {
     unsigned pool = 4;
     const char *env = getenv("UV_THREADPOOL_SIZE");
     if (env && atoi(env) > 0) pool = (unsigned)atoi(env);
+    if (pool > 1024) pool = 1024; /* libuv's own limit */
     rt->max_in_flight = (cfg && cfg->max_in_flight) ? cfg->max_in_flight : (pool > 1 ? pool - 1 : 1);
     int r = uv_prepare_init(loop, &rt->prepare);
     if (r == 0) r = uv_check_init(loop, &rt->check);
