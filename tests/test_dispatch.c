@@ -16,8 +16,8 @@
  *   stamp_survives_dispose      the same when the token is disposed
  *   stamp_survives_close        the same when the runtime closes
  *   err_stamp_copied            an ERR stamp's message is the work's copy
- *   cancel_queued_on_pool       work still in libuv's queue is uv_cancel'ed
- *                               and never runs
+ *   cancel_queued_on_pool       every pool thread busy: work still queued is
+ *                               taken out of the queue and never runs
  *   cap_and_fifo                max_in_flight items out, the rest wait in
  *                               order; superseded running work still counts
  *   cap_default                 default cap: pool size - 1, at least 1
@@ -381,7 +381,7 @@ START_TEST(cancel_queued_on_pool) {
     if (!seen) queued = i;
   }
   ck_assert_int_ge(queued, 0);
-  volt_dispose(toks[queued]); /* uv_cancel */
+  volt_dispose(toks[queued]); /* taken out of the queue */
   h_gate_open(&g, NULL);
   ck_assert_int_eq(uv_run(e.lp, UV_RUN_DEFAULT), 0);
   ck_assert_int_eq(jobs[queued].ran, 0); /* never ran */

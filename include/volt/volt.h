@@ -89,12 +89,13 @@ typedef volt_val (*volt_work_fn)(volt_work *w, void *ud);
 /* Loop thread. Queues `work(w, ud)` on the libuv thread pool for the pending
  * mint `ack` names (a token's current ack); its return value acks that mint
  * back on the loop thread and the graph is flushed. Work waits in the
- * runtime's own FIFO queue while max_in_flight items are already out on the
- * pool (volt_config.max_in_flight).
+ * runtime's own FIFO queue while max_in_flight of the runtime's work items
+ * already run on the pool (volt_config.max_in_flight); queued work keeps
+ * the loop alive, as any libuv request does.
  * If the mint stops being current first (a CYCLIC token superseded it, the
  * token was acked some other way or disposed, the runtime closed) the
- * result is never applied: work still queued is cancelled (uv_cancel, or
- * dropped from the runtime's queue) and running work sees
+ * result is never applied: work still queued is taken out of the
+ * runtime's queue (it never runs) and running work sees
  * volt_work_cancelled. A PTR result of volt_dispatch is never kept or
  * released by the library (plain tokens have no value): return scalars, or
  * use volt_action, whose results are owned.
