@@ -30,6 +30,9 @@
  *                               leaked
  *   acquire_keeps_loop_alive    an emit from a thread holding an acquire is
  *                               applied before uv_run returns
+ *   acquire_from_thread_keeps_loop_alive
+ *                               the same with the acquire made on the thread
+ *                               (while work keeps the loop running)
  *   dispatch_alloc_failures     every allocation of volt_dispatch failed in
  *                               turn: VOLT_ENOMEM, nothing changed
  *
@@ -601,6 +604,59 @@ START_TEST(acquire_keeps_loop_alive) {
 }
 END_TEST
 
+typedef struct thread_holder {
+  volt_rt *rt;
+  volt_node *ev;
+  h_gate *g;
+  h_job *j;
+  int acquire_rc, emit_rc;
+} thread_holder;
+
+/* Acquires from its own thread while the loop is kept alive by work, lets
+ * that work return, and emits later. */
+static void hold_from_thread(void *arg) {
+  thread_holder *t = arg;
+  t->acquire_rc = volt_rt_acquire(t->rt);
+  h_gate_open(t->g, t->j);
+  uv_sleep(50);
+  t->emit_rc = volt_emit_async(t->ev, volt_int(7));
+  if (t->acquire_rc == 0) volt_rt_release(t->rt);
+}
+
+START_TEST(acquire_from_thread_keeps_loop_alive) {
+  h_env e;
+  h_gate g;
+  h_job j;
+  h_eff1 r;
+  thread_holder t;
+  uv_thread_t th;
+  h_env_open(&e, H_LOOP, NULL);
+  h_gate_init(&g);
+  memset(&r, 0, sizeof r);
+  r.src = volt_event(e.rt);
+  ck_assert_ptr_nonnull(volt_effect(e.rt, h_eff1_fn, &r));
+  volt_node *tok = pending_token(e.rt, NULL, 0, NULL, volt_nil());
+  h_job_init(&j, &g, 0, volt_nil());
+  ck_assert_int_eq(volt_dispatch(volt_token_ack(tok), h_gated_work, &j), 0);
+  t.rt = e.rt;
+  t.ev = r.src;
+  t.g = &g;
+  t.j = &j;
+  t.acquire_rc = t.emit_rc = -1;
+  ck_assert_int_eq(uv_thread_create(&th, hold_from_thread, &t), 0);
+  /* The work keeps the loop alive until the thread's acquire has been
+   * seen; from then on the acquire does, until the release. */
+  ck_assert_int_eq(uv_run(e.lp, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(uv_thread_join(&th), 0);
+  ck_assert_int_eq(t.acquire_rc, 0);
+  ck_assert_int_eq(t.emit_rc, 0);
+  ck_assert_int_eq(volt_token_status(tok), VOLT_IDLE);
+  ck_assert_int_eq(h_int(r.seen), 7);
+  h_env_close(&e);
+  h_gate_destroy(&g);
+}
+END_TEST
+
 /* ---- allocation failure ------------------------------------------------------------ */
 
 START_TEST(dispatch_alloc_failures) {
@@ -658,6 +714,7 @@ static Suite *dispatch_suite(void) {
   tcase_add_test(tc, close_with_work_queued);
   tcase_add_test(tc, acks_while_closing);
   tcase_add_test(tc, acquire_keeps_loop_alive);
+  tcase_add_test(tc, acquire_from_thread_keeps_loop_alive);
   tc = h_tcase(s, "alloc");
   tcase_add_test(tc, dispatch_alloc_failures);
   return s;
