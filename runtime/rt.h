@@ -48,6 +48,7 @@ struct volt_rt {
   struct volt_work *ready_head, *ready_tail; /* the runtime's FIFO: jobs
                                                 out, not yet picked up */
   unsigned runners;    /* pool tasks running jobs (<= max_in_flight) */
+  atomic_uint ready_gen; /* bumped by every push: a lingering runner looks */
   bool work_closing;   /* no more posting of results to the inbox */
   bool work_mu_ready;  /* loop thread: work_mu initialised */
   bool publish_due;    /* loop thread: runners to start from the prepare phase */

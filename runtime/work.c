@@ -19,11 +19,14 @@
  * of them, so no
  * more than max_in_flight jobs ever run at once and the rest of the pool
  * stays free for libuv's own fs and DNS requests. A runner keeps the
- * results of short work and hands them back together with its own
- * after-work callback when it finds nothing more to run (one wake-up of
- * the loop for a whole burst, and for one operation in flight exactly what
- * a raw uv_queue_work costs); work that ran 1 ms or more, or results kept
- * for 1 ms, go back at once through the inbox (latency stays bounded). Work sent out by what a returned
+ * results of short work and hands them back together through the inbox
+ * when it finds nothing more to run (one wake-up of the loop for a whole
+ * burst); work that ran 1 ms or more, or results kept for 1 ms, go back at
+ * once (latency stays bounded). Then it lingers up to 50 us, yielding the
+ * CPU, in case the results set off more work (a stream of operations then
+ * finds a thread awake: no uv_queue_work, no wake-up of a sleeping pool
+ * thread), and ends; what it still holds goes back with its after-work
+ * callback. Work sent out by what a returned
  * result sets off (an effect dispatching again) is a burst: its runners
  * start together from the prepare phase (rt.c), so a few runners each run
  * many jobs; other work starts a runner at once. A runner's after-work callback
@@ -41,6 +44,7 @@
  * when its mint stops being current, and the ack is checked against the
  * mint's generation when applied.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +107,25 @@ static bool hand_back(volt_rt *rt, volt_work *j) {
  * of the loop, when the runner finds nothing more to run). */
 #define VOLT__HOLD_NS 1000000u
 
+/* Under work_mu: every kept result goes back through the inbox now (or,
+ * refused, with the runner's after-work callback). */
+static void hand_back_all(volt_rt *rt, volt_work *runner, volt_work *kept) {
+  for (volt_work *k = kept, *next; k; k = next) {
+    next = k->unext;
+    k->unext = NULL;
+    if (!hand_back(rt, k)) {
+      k->unext = runner->unposted;
+      runner->unposted = k;
+    }
+  }
+}
+
+/* How long a runner that found the queue empty waits for more work before
+ * it ends: the next operation of a stream then finds a thread awake (no
+ * uv_queue_work, no wake-up of a sleeping pool thread). It yields the CPU
+ * while it waits. */
+#define VOLT__LINGER_NS 50000u
+
 static void runner_work(uv_work_t *req) {
   volt_work *runner = req->data;
   volt_rt *rt = runner->rt;
@@ -111,6 +134,18 @@ static void runner_work(uv_work_t *req) {
   uv_mutex_lock(&rt->work_mu);
   for (;;) {
     volt_work *j = rt->ready_head;
+    if (!j && kept && !rt->work_closing) {
+      /* Nothing more for now: the results go back, then it lingers. */
+      hand_back_all(rt, runner, kept);
+      kept = NULL;
+      tail = &kept;
+      unsigned gen = atomic_load(&rt->ready_gen);
+      uv_mutex_unlock(&rt->work_mu);
+      uint64_t until = uv_hrtime() + VOLT__LINGER_NS;
+      while (atomic_load(&rt->ready_gen) == gen && uv_hrtime() < until) sched_yield();
+      uv_mutex_lock(&rt->work_mu);
+      j = rt->ready_head;
+    }
     if (!j) {
       rt->runners--;
       break;
@@ -133,14 +168,7 @@ static void runner_work(uv_work_t *req) {
     uv_mutex_lock(&rt->work_mu);
     if (t1 - since >= VOLT__HOLD_NS) {
       /* Long work, or results kept long enough: they go back now. */
-      for (volt_work *k = kept, *next; k; k = next) {
-        next = k->unext;
-        k->unext = NULL;
-        if (!hand_back(rt, k)) {
-          k->unext = runner->unposted;
-          runner->unposted = k;
-        }
-      }
+      hand_back_all(rt, runner, kept);
       kept = NULL;
       tail = &kept;
     }
@@ -223,6 +251,7 @@ static void submit(volt_work *j) {
   else
     rt->ready_head = j;
   rt->ready_tail = j;
+  atomic_fetch_add(&rt->ready_gen, 1); /* wakes a lingering runner */
   bool room = rt->runners < rt->max_in_flight;
   uv_mutex_unlock(&rt->work_mu);
   if (!room) return;
