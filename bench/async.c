@@ -6,11 +6,17 @@
  *  async-roundtrip-uv  N round trips, one at a time: uv_queue_work with no-op
  *                      work, and its after-work callback queues the next.
  *  async-roundtrip     the same through volt, on a runtime on the same kind
- *                      of loop: an event fires, its token goes PENDING, an
- *                      effect reading the token queues the no-op work with
- *                      the token's ack, the after-work callback acks it ok
- *                      (the effect runs again and sees IDLE) and fires the
- *                      event for the next round trip.
+ *                      of loop: an event fires, its volt_action mints and
+ *                      dispatches the no-op work (volt_dispatch's path:
+ *                      the runtime's cap, uv_queue_work), the result acks
+ *                      the mint on the loop thread, an effect reading the
+ *                      action's version runs and fires the event for the
+ *                      next round trip.
+ *  async-roundtrip-64-uv, async-roundtrip-64
+ *                      the same with 64 operations in flight: 64 requests
+ *                      re-queued by their after-work callbacks, against 64
+ *                      actions (each its own event and effect), on the
+ *                      runtime's default cap (thread-pool size - 1).
  *  async-acks-uv       a thread pushes N items into a mutex-protected array
  *                      and wakes the loop with uv_async_send; the loop's
  *                      callback takes what is there; the clock stops when
@@ -20,9 +26,9 @@
  *                      clock stops when an effect reading the last token
  *                      sees it IDLE (acks are applied in order).
  * Each time is the fastest of 5 runs (3 with --short), raw and volt
- * alternating, each run on a fresh loop. Checks: round trips and effect
- * runs counted, every token IDLE at the end, every ack accepted, and every
- * loop closes (uv_loop_close == 0).
+ * alternating, each run on a fresh loop. Checks: round trips counted (as
+ * action versions), every token IDLE at the end, every ack accepted, and
+ * every loop closes (uv_loop_close == 0).
  */
 #include "bench.h"
 
@@ -53,95 +59,135 @@ static void need(int ok, const char *what) {
 
 /* ---- round trip: raw libuv ------------------------------------------------------ */
 
+/* `width` requests in flight; each after-work callback queues its request
+ * again until n round trips are done in all. */
 typedef struct raw_trip {
   uv_loop_t *loop;
-  uv_work_t req;
-  int n, done;
+  uv_work_t *reqs;
+  int n, started, done;
   bool bad;
 } raw_trip;
 
 static void raw_after(uv_work_t *req, int status) {
   raw_trip *r = req->data;
   if (status != 0) r->bad = true;
-  if (++r->done < r->n && uv_queue_work(r->loop, &r->req, noop_work, raw_after) != 0) r->bad = true;
+  r->done++;
+  if (r->started < r->n) {
+    r->started++;
+    if (uv_queue_work(r->loop, req, noop_work, raw_after) != 0) r->bad = true;
+  }
 }
 
-static double trip_raw(int n, const char **check) {
+static double trip_raw_w(int n, int width, const char **check) {
   uv_loop_t loop;
   need(uv_loop_init(&loop) == 0, "uv_loop_init");
-  raw_trip r = {&loop, {0}, n, 0, false};
-  r.req.data = &r;
+  raw_trip r = {&loop, calloc((size_t)width, sizeof(uv_work_t)), n, 0, 0, false};
+  need(r.reqs != NULL, "calloc");
   double t0 = now_ms();
-  if (uv_queue_work(&loop, &r.req, noop_work, raw_after) != 0) r.bad = true;
+  for (int i = 0; i < width && r.started < n; i++) {
+    r.reqs[i].data = &r;
+    r.started++;
+    if (uv_queue_work(&loop, &r.reqs[i], noop_work, raw_after) != 0) r.bad = true;
+  }
   uv_run(&loop, UV_RUN_DEFAULT);
   double t = now_ms() - t0;
   if (r.bad) fail(check, "FAIL:uv");
   if (r.done != n) fail(check, "FAIL:trips");
   if (!finish_loop(&loop)) fail(check, "FAIL:loop_close");
+  free(r.reqs);
   return t;
 }
 
+static double trip_raw(int n, const char **check) { return trip_raw_w(n, 1, check); }
+static double trip_raw_64(int n, const char **check) { return trip_raw_w(n, 64, check); }
+
 /* ---- round trip: volt ------------------------------------------------------------- */
 
-typedef struct volt_trip {
-  uv_loop_t *loop;
-  volt_node *ev, *tok;
-  uv_work_t req;
-  volt_ack ack;
-  int n, done;
-  int64_t idle_runs;
-  bool bad;
-} volt_trip;
+/* `width` lanes, each an event and a volt_action over it whose work does
+ * nothing; an effect per lane reads the action's version (the token ->
+ * work -> ack -> effect path) and, while trips remain, fires the lane's
+ * event again: the action mints and dispatches the next work. */
+typedef struct volt_trip volt_trip;
 
-static void volt_after(uv_work_t *req, int status) {
-  volt_trip *s = req->data;
-  if (status != 0) s->bad = true;
-  /* On the loop thread: applied and flushed now (the effect sees IDLE). */
-  if (volt_ack_ok(s->ack) != 0) s->bad = true;
-  if (++s->done < s->n && volt_emit(s->ev, volt_nil()) != 0) s->bad = true;
+typedef struct lane {
+  volt_trip *s;
+  volt_node *ev, *act;
+  int64_t seen; /* the version the effect saw last */
+} lane;
+
+struct volt_trip {
+  lane *lanes;
+  int n, started, done;
+  int64_t effect_runs;
+  bool bad;
+};
+
+static volt_val noop_action(volt_work *w, void *ud) {
+  (void)w;
+  (void)ud;
+  return volt_nil();
 }
 
 static void trip_effect(void *ud) {
-  volt_trip *s = ud;
-  int st = volt_token_status(s->tok);
-  if (st == VOLT_PENDING) {
-    s->ack = volt_token_ack(s->tok);
-    if (uv_queue_work(s->loop, &s->req, noop_work, volt_after) != 0) s->bad = true;
-  } else if (st == VOLT_IDLE) {
-    s->idle_runs++;
-  } else {
-    s->bad = true;
+  lane *l = ud;
+  volt_trip *s = l->s;
+  int64_t v = volt_action_version(l->act);
+  int st = volt_token_status(l->act);
+  s->effect_runs++;
+  if (v < 0 || st < 0 || st == VOLT_FAILED) s->bad = true;
+  if (v == l->seen) return; /* the run that saw the mint (PENDING) */
+  s->done += (int)(v - l->seen);
+  l->seen = v;
+  if (s->started < s->n) {
+    s->started++;
+    if (volt_emit(l->ev, volt_nil()) != 0) s->bad = true;
   }
 }
 
 static void on_closed(void *ud) { *(bool *)ud = true; }
 
-static double trip_volt(int n, const char **check) {
+static double trip_volt_w(int n, int width, const char **check) {
   uv_loop_t loop;
   need(uv_loop_init(&loop) == 0, "uv_loop_init");
   volt_rt *rt = NULL;
   need(volt_rt_new(&rt, &loop, NULL) == 0, "volt_rt_new");
   volt_trip s;
   memset(&s, 0, sizeof s);
-  s.loop = &loop;
   s.n = n;
-  s.req.data = &s;
-  s.ev = must(volt_event(rt), "event");
-  s.tok = must(volt_token(rt, s.ev, 0, NULL), "token");
-  must(volt_effect(rt, trip_effect, &s), "effect"); /* runs once: IDLE */
+  s.lanes = calloc((size_t)width, sizeof(lane));
+  need(s.lanes != NULL, "calloc");
+  for (int i = 0; i < width; i++) {
+    lane *l = &s.lanes[i];
+    l->s = &s;
+    l->ev = must(volt_event(rt), "event");
+    l->act = must(volt_action(rt, l->ev, 0, noop_action, NULL, NULL), "action");
+    must(volt_effect(rt, trip_effect, l), "effect"); /* runs once: IDLE */
+  }
   double t0 = now_ms();
-  if (volt_emit(s.ev, volt_nil()) != 0) s.bad = true;
+  volt_batch_begin(rt);
+  for (int i = 0; i < width && s.started < n; i++) {
+    s.started++;
+    if (volt_emit(s.lanes[i].ev, volt_nil()) != 0) s.bad = true;
+  }
+  volt_batch_end(rt);
   uv_run(&loop, UV_RUN_DEFAULT);
   double t = now_ms() - t0;
   if (s.bad) fail(check, "FAIL:volt");
   if (s.done != n) fail(check, "FAIL:trips");
-  if (s.idle_runs != (int64_t)n + 1) fail(check, "FAIL:effect_runs");
-  if (volt_token_status(s.tok) != VOLT_IDLE) fail(check, "FAIL:status");
+  for (int i = 0; i < width; i++)
+    if (volt_token_status(s.lanes[i].act) != VOLT_IDLE) {
+      fail(check, "FAIL:status");
+      break;
+    }
   bool closed = false;
   volt_rt_close(rt, on_closed, &closed);
   if (!finish_loop(&loop) || !closed) fail(check, "FAIL:loop_close");
+  free(s.lanes);
   return t;
 }
+
+static double trip_volt(int n, const char **check) { return trip_volt_w(n, 1, check); }
+static double trip_volt_64(int n, const char **check) { return trip_volt_w(n, 64, check); }
 
 /* ---- acks from another thread: raw mutex + uv_async_send queue ------------------------ */
 
@@ -307,5 +353,7 @@ static void pair(const char *raw_name, async_fn raw, const char *volt_name, asyn
 
 void run_async(void) {
   pair("async-roundtrip-uv", trip_raw, "async-roundtrip", trip_volt, B.shorter ? 200 : 20000);
+  pair("async-roundtrip-64-uv", trip_raw_64, "async-roundtrip-64", trip_volt_64,
+       B.shorter ? 6400 : 64000);
   pair("async-acks-uv", acks_raw, "async-acks", acks_volt, B.shorter ? 1000 : 100000);
 }

@@ -48,6 +48,7 @@ struct volt__inbox {
   bool handle_open;  /* loop thread: async initialised, close callback not run */
   bool close_started;
   bool draining;
+  bool reffed;       /* loop thread: the async handle is ref'd (keep-alive) */
   chunk *leftovers; /* taken at close, released in the close callback */
 };
 
@@ -86,6 +87,9 @@ static void drain_hook(volt__core *c) { volt__inbox_drain((volt_rt *)(void *)c);
 static void async_cb(uv_async_t *h) {
   struct volt__inbox *ib = h->data;
   volt_rt *rt = ib->rt;
+  /* The keep-alive first: what a thread queued before its release is in
+   * the queue drained next (rt.c). */
+  volt__inbox_keepalive(rt);
   volt__inbox_drain(rt);
   /* One flush for everything applied (deferred mode: scheduled). Nothing
    * may touch ib or rt after it: a close requested by an effect may run
@@ -171,6 +175,26 @@ void volt__inbox_close(volt_rt *rt) {
   release_list(left);
   if (rt->core.before_flush == drain_hook) rt->core.before_flush = NULL;
   maybe_destroy(rt);
+}
+
+void volt__inbox_keepalive(volt_rt *rt) {
+  struct volt__inbox *ib = rt ? rt->inbox : NULL;
+  if (!ib || !ib->has_async || !ib->handle_open || ib->close_started) return;
+  bool want = atomic_load(&rt->acquired) > 0;
+  if (want == ib->reffed) return;
+  ib->reffed = want;
+  if (want)
+    uv_ref((uv_handle_t *)&ib->async);
+  else
+    uv_unref((uv_handle_t *)&ib->async);
+}
+
+void volt__inbox_wake(volt_rt *rt) {
+  struct volt__inbox *ib = rt ? rt->inbox : NULL;
+  if (!ib) return;
+  uv_mutex_lock(&ib->mu);
+  if (!ib->closing && ib->has_async) uv_async_send(&ib->async);
+  uv_mutex_unlock(&ib->mu);
 }
 
 bool volt__inbox_has_handle(volt_rt *rt) {

@@ -3,7 +3,8 @@
  * on the loop thread in order.
  *
  * Internal to runtime/. tokens/ reaches it only through core->post. The design is napi's thread-safe function (see docs/tokens.md):
- * a mutex-guarded FIFO and one unref'd uv_async_t; a producer appends and
+ * a mutex-guarded FIFO and one uv_async_t (unref'd unless volt_rt_acquire
+ * holds are counted: volt__inbox_keepalive); a producer appends and
  * calls uv_async_send under the queue lock; close sets a closing flag under
  * the same lock before uv_close, so no send can ever race the close.
  *
@@ -43,5 +44,13 @@ void volt__inbox_drain(volt_rt *rt);
  * points at the copy) for the loop thread. 0, VOLT_ECLOSING (close has
  * begun: nothing queued), VOLT_ENOMEM. Installed as core->post. */
 int volt__inbox_post(volt__core *c, const volt__msg *m);
+
+/* Loop thread. Refs the async handle while volt_rt_acquire holds are
+ * counted (rt->acquired > 0), unrefs it otherwise (see rt.c). */
+void volt__inbox_keepalive(volt_rt *rt);
+/* Any thread, holding a reference to the runtime. Wakes the loop (its
+ * callback calls volt__inbox_keepalive, then applies the queue); nothing
+ * once close has begun. */
+void volt__inbox_wake(volt_rt *rt);
 
 #endif /* VOLT_RUNTIME_INBOX_H */

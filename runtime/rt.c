@@ -6,6 +6,7 @@
 
 #include "runtime/inbox.h"
 #include "runtime/rt.h"
+#include "runtime/work.h"
 
 /* ---- deferred flushing ------------------------------------------------------ */
 
@@ -15,14 +16,43 @@ static void deferred_flush(volt_rt *rt) {
   volt__inbox_drain(rt);
   if (rt->flush_scheduled) {
     rt->flush_scheduled = false;
-    uv_unref((uv_handle_t *)&rt->prepare);
+    if (!rt->publish_due) uv_unref((uv_handle_t *)&rt->prepare);
   }
   if (volt__has_work(c) && !c->batch && !c->closing) volt__flush(c);
   /* Nothing may touch rt after a flush that closed it: close waits for
    * the flush to end and frees the runtime only from a close callback. */
 }
 
-static void on_prepare(uv_prepare_t *h) { deferred_flush(h->data); }
+/* ---- starting runners for work sent out (runtime/work.c) -------------------
+ *
+ * Work sent out in an iteration where results came back waits in the ready
+ * queue; runners for it are started from the prepare phase, once, so that a
+ * burst of dispatches (one flush's effects) starts a few runners that each
+ * run many jobs instead of one runner (and one thread wake-up) per job. The
+ * prepare handle is ref'd while a start is due (and in deferred mode while a
+ * flush is), so uv_run cannot return in between. */
+
+static void publish(volt_rt *rt) {
+  rt->publish_due = false;
+  if (rt->handles_open) {
+    if (!rt->flush_scheduled) uv_unref((uv_handle_t *)&rt->prepare);
+    if (!rt->core.deferred) uv_prepare_stop(&rt->prepare);
+  }
+  volt__work_publish(rt);
+}
+
+static void on_prepare(uv_prepare_t *h) {
+  volt_rt *rt = h->data;
+  if (rt->core.deferred) deferred_flush(rt);
+  if (rt->publish_due) publish(rt);
+}
+
+void volt__rt_want_publish(volt_rt *rt) {
+  if (rt->publish_due || !rt->handles_open) return;
+  rt->publish_due = true;
+  uv_ref((uv_handle_t *)&rt->prepare);
+  if (!rt->core.deferred) uv_prepare_start(&rt->prepare, on_prepare);
+}
 static void on_check(uv_check_t *h) { deferred_flush(h->data); }
 
 /* Deferred mode: a write happened; make sure a flush comes before the loop
@@ -48,7 +78,10 @@ static void after_flush(volt__core *c) {
 }
 
 static void stats_extra(volt__core *c, volt_stats_t *s) {
-  s->work_in_flight = ((volt_rt *)(void *)c)->work_in_flight;
+  /* The jobs running or about to (a place under the cap each); the rest
+   * wait in the runtime's queue. */
+  volt_rt *rt = (volt_rt *)(void *)c;
+  s->work_in_flight = rt->work_in_flight < rt->max_in_flight ? rt->work_in_flight : rt->max_in_flight;
 }
 
 int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *cfg) {
@@ -67,10 +100,12 @@ int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *cfg) {
   rt->loop = loop;
   atomic_init(&rt->refs, 1);
   atomic_init(&rt->close_begun, false);
+  atomic_init(&rt->acquired, 0);
   if (loop) {
     unsigned pool = 4;
     const char *env = getenv("UV_THREADPOOL_SIZE");
     if (env && atoi(env) > 0) pool = (unsigned)atoi(env);
+    if (pool > 1024) pool = 1024; /* libuv's own limit */
     rt->max_in_flight = (cfg && cfg->max_in_flight) ? cfg->max_in_flight : (pool > 1 ? pool - 1 : 1);
     int r = uv_prepare_init(loop, &rt->prepare);
     if (r == 0) r = uv_check_init(loop, &rt->check);
@@ -118,10 +153,28 @@ uv_loop_t *volt_rt_loop(volt_rt *rt) { return rt ? rt->loop : NULL; }
 void volt__rt_free(volt_rt *rt) {
   volt__core *c = &rt->core;
   volt__inbox_free(rt);
+  volt__work_free(rt);
   volt__core_free(c);
   volt_realloc_fn ra = c->realloc;
   ra(c->realloc_ud, rt, sizeof *rt, 0);
 }
+
+/* Drops one reference to the runtime's memory (the loop side's, or a
+ * thread's); the last one frees it. Any thread. */
+static void rt_unref(volt_rt *rt) {
+  if (atomic_fetch_sub(&rt->refs, 1) == 1) volt__rt_free(rt);
+}
+
+/* ---- acquire / release: the runtime's memory and the loop's keep-alive ----
+ *
+ * `refs` keeps the memory; `acquired` counts the holds that keep the loop
+ * alive. Only the loop thread refs or unrefs the inbox's uv_async_t: an
+ * acquire on the loop thread refs it at once; any other acquire or release
+ * wakes the loop (uv_async_send), whose callback first brings the ref in
+ * line with `acquired` and then applies the queue. A thread's acks and
+ * emits are queued before its release is counted, so when the callback
+ * sees the count at 0 they are already in the queue it is about to apply:
+ * nothing a thread sent before its release is lost to uv_run returning. */
 
 int volt_rt_acquire(volt_rt *rt) {
   if (!rt) return VOLT_EINVAL;
@@ -130,26 +183,40 @@ int volt_rt_acquire(volt_rt *rt) {
     if (n <= 0) return VOLT_ECLOSING;
   } while (!atomic_compare_exchange_weak(&rt->refs, &n, n + 1));
   if (atomic_load(&rt->close_begun)) {
-    volt_rt_release(rt);
+    rt_unref(rt);
     return VOLT_ECLOSING;
   }
+  atomic_fetch_add(&rt->acquired, 1);
+  if (volt__on_loop(&rt->core))
+    volt__inbox_keepalive(rt);
+  else
+    volt__inbox_wake(rt);
   return 0;
 }
 
 void volt_rt_release(volt_rt *rt) {
   if (!rt) return;
-  if (atomic_fetch_sub(&rt->refs, 1) == 1) volt__rt_free(rt);
+  int held = atomic_load(&rt->acquired);
+  while (held > 0 && !atomic_compare_exchange_weak(&rt->acquired, &held, held - 1)) {
+  }
+  if (held == 1) volt__inbox_wake(rt); /* the last hold: the loop may let go */
+  rt_unref(rt);
 }
 
 static void finish_close(volt_rt *rt) {
   if (rt->closed_called) return;
   rt->closed_called = true;
   if (rt->on_closed) rt->on_closed(rt->on_closed_ud);
-  volt_rt_release(rt); /* the loop side's reference */
+  rt_unref(rt); /* the loop side's reference */
+}
+
+void volt__rt_maybe_finish(volt_rt *rt) {
+  if (rt->open_handles == 0 && rt->jobs_live == 0 && rt->core.closing) finish_close(rt);
 }
 
 void volt__rt_handle_closed(volt_rt *rt) {
-  if (--rt->open_handles == 0) finish_close(rt);
+  --rt->open_handles;
+  volt__rt_maybe_finish(rt);
 }
 
 static void on_handle_closed(uv_handle_t *h) { volt__rt_handle_closed(h->data); }
@@ -158,13 +225,16 @@ static void close_now(volt_rt *rt) {
   volt__core *c = &rt->core;
   c->closing = true; /* constructors refuse from here on */
   volt__core_dispose_all(c);
+  /* Work queued is cancelled, running work finishes and its result is
+   * released (runtime/work.c); on_closed waits for the last job. */
+  volt__work_close(rt);
   volt__inbox_close(rt);
   if (rt->handles_open) {
     rt->handles_open = false;
     uv_close((uv_handle_t *)&rt->prepare, on_handle_closed);
     uv_close((uv_handle_t *)&rt->check, on_handle_closed);
-  } else if (rt->open_handles == 0) {
-    finish_close(rt);
+  } else {
+    volt__rt_maybe_finish(rt);
   }
 }
 

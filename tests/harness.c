@@ -446,3 +446,74 @@ int h_run(Suite *s) {
   srunner_free(sr);
   return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+/* ---- gated work on the thread pool ---------------------------------------------- */
+
+void h_gate_init(h_gate *g) {
+  memset(g, 0, sizeof *g);
+  ck_assert_int_eq(uv_mutex_init(&g->mu), 0);
+  ck_assert_int_eq(uv_cond_init(&g->cv), 0);
+}
+
+void h_gate_destroy(h_gate *g) {
+  uv_cond_destroy(&g->cv);
+  uv_mutex_destroy(&g->mu);
+}
+
+void h_gate_open(h_gate *g, h_job *j) {
+  uv_mutex_lock(&g->mu);
+  if (j)
+    j->go = true;
+  else
+    g->all = true;
+  uv_cond_broadcast(&g->cv);
+  uv_mutex_unlock(&g->mu);
+}
+
+void h_gate_wait(h_gate *g, int n) {
+  uv_mutex_lock(&g->mu);
+  while (g->started < n) uv_cond_wait(&g->cv, &g->mu);
+  uv_mutex_unlock(&g->mu);
+}
+
+int h_gate_started(h_gate *g) {
+  uv_mutex_lock(&g->mu);
+  int n = g->started;
+  uv_mutex_unlock(&g->mu);
+  return n;
+}
+
+void h_job_init(h_job *j, h_gate *g, int id, volt_val result) {
+  memset(j, 0, sizeof *j);
+  j->g = g;
+  j->id = id;
+  j->result = result;
+}
+
+volt_val h_gated_work(volt_work *w, void *ud) {
+  h_job *j = ud;
+  h_gate *g = j->g;
+  uv_mutex_lock(&g->mu);
+  if (g->started < H_GATE_MAX) g->order[g->started] = j->id;
+  g->started++;
+  uv_cond_broadcast(&g->cv);
+  while (!g->all && !j->go) uv_cond_wait(&g->cv, &g->mu);
+  uv_mutex_unlock(&g->mu);
+  if (j->wait_cancel)
+    while (!volt_work_cancelled(w)) uv_sleep(1);
+  j->saw_cancel = volt_work_cancelled(w);
+  volt_val st = volt_work_stamp(w);
+  j->stamp_tag = (int)volt_tag(st);
+  if (st.tag == VOLT_INT) j->stamp_int = volt_as_int(st);
+  if (st.tag == VOLT_PTR && volt_as_ptr(st))
+    snprintf(j->text, sizeof j->text, "%s", (const char *)volt_as_ptr(st));
+  if (st.tag == VOLT_ERR) snprintf(j->text, sizeof j->text, "%s", volt_err_msg(st));
+  j->ran++;
+  return j->result;
+}
+
+int h_pool_size(void) {
+  const char *env = getenv("UV_THREADPOOL_SIZE");
+  int n = env ? atoi(env) : 0;
+  return n > 0 ? n : 4;
+}

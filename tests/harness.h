@@ -125,6 +125,51 @@ void h_log_expect(const h_log *l, int n, const int *want);
 void h_thread_run(size_t stack_size, void (*fn)(void *), void *arg, unsigned timeout_s,
                   size_t *stack_used);
 
+/* ---- gated work on the thread pool (test_dispatch, test_action) ----------------- */
+
+/* Work that waits at a gate until the test lets it through, so that which
+ * work is queued, running or returned is known without timing. The work
+ * function (h_gated_work, ud: an h_job) runs on a pool thread: it only
+ * records, under the gate's mutex or in its own h_job, and the test reads
+ * the records on the loop thread (after wait_started, or after the work
+ * returned: libuv orders the pool thread's writes before after_work). */
+#define H_GATE_MAX 64
+
+typedef struct h_gate {
+  uv_mutex_t mu;
+  uv_cond_t cv;
+  int started;            /* works that reached the gate */
+  int order[H_GATE_MAX];  /* their job ids, in arrival order */
+  bool all;               /* every work may pass */
+} h_gate;
+
+typedef struct h_job {
+  h_gate *g;
+  int id;
+  bool go;          /* under g->mu: this one may pass */
+  bool wait_cancel; /* after the gate, spin until volt_work_cancelled */
+  volt_val result;  /* what the work returns (set before dispatch) */
+  /* written by the work */
+  int ran;
+  bool saw_cancel;  /* volt_work_cancelled after the gate */
+  int stamp_tag;
+  int64_t stamp_int;
+  char text[64];    /* a PTR stamp's string, or an ERR stamp's message */
+} h_job;
+
+void h_gate_init(h_gate *g);
+void h_gate_destroy(h_gate *g);
+/* Lets job j (or, j NULL, every work from now on) through the gate. */
+void h_gate_open(h_gate *g, h_job *j);
+/* Waits (blocking this thread) until n works reached the gate. */
+void h_gate_wait(h_gate *g, int n);
+int h_gate_started(h_gate *g);
+void h_job_init(h_job *j, h_gate *g, int id, volt_val result);
+/* The work function: see h_gate. */
+volt_val h_gated_work(volt_work *w, void *ud);
+/* The thread pool's size as libuv sees it (UV_THREADPOOL_SIZE, default 4). */
+int h_pool_size(void);
+
 /* ---- graph fixtures shared by several suites ----------------------------------- */
 
 /* An effect that reads one node and counts its runs; `seen` is the value it

@@ -135,7 +135,7 @@ static int emit_now(volt__core *c, volt_node *ev, volt_val payload) {
     volt__edge *e = VOLT__E(c, i);
     uint32_t next = e->next_sub;
     volt_node *s = e->sub;
-    if (volt__kind_of(s) == &volt__token_kind && !(s->flags & VOLT__F_DISPOSED))
+    if (volt__is_token_kind(volt__kind_of(s)) && !(s->flags & VOLT__F_DISPOSED))
       volt__token_occurrence(c, s, volt__value(ev));
     i = next;
   }

@@ -42,19 +42,20 @@ typedef struct volt__token {
   void *hook_ud;
 } volt__token;
 
-static void token_run(volt__core *c, volt_node *n);
-static void token_dispose(volt__core *c, volt_node *n);
-
 /* The value (the status) was set when the transition happened: settling it
- * only says "changed". */
-static bool token_update(volt__core *c, volt_node *n) {
+ * only says "changed". Kinds built on tokens (actions) share this op: it is
+ * how a node is recognised as a token (volt__is_token_kind). */
+bool volt__token_update(volt__core *c, volt_node *n) {
   (void)c;
   n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
   return true;
 }
 
-volt__kind volt__token_kind = {.name = "token", .update = token_update, .run = token_run,
-                             .dispose = token_dispose, .traits = VOLT__KIND_VALUE};
+volt__kind volt__token_kind = {.name = "token", .update = volt__token_update,
+                             .run = volt__token_run, .dispose = volt__token_dispose,
+                             .traits = VOLT__KIND_VALUE};
+
+bool volt__is_token_kind(const volt__kind *k) { return k && k->update == volt__token_update; }
 
 static volt__token *tok_data(volt__core *c, volt_node *n) {
   volt__ext *x = volt__ext_get(c, n, false);
@@ -107,9 +108,16 @@ static bool tok_on(volt__token *t, volt_val v) {
 }
 
 static void tok_notify(volt__core *c, volt__token *t) {
-  volt__set_value(t->node, volt_int(t->state));
-  t->node->flags |= VOLT__F_DIRTY;
-  volt__propagate(c, t->node);
+  volt_node *n = t->node;
+  volt__set_value(n, volt_int(t->state));
+  n->flags |= VOLT__F_DIRTY;
+  volt__propagate(c, n);
+  /* DIRTY tells the check walks of its subscribers that it changed; they
+   * clear it (update op). With none, nothing would, and a DIRTY node is
+   * not reached by marks: a later change of a state source would no longer
+   * run the token (no mint, so no work for an action, until someone read
+   * it). A reader that subscribes later reads the current state. */
+  if (!n->subs) n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
 }
 
 
@@ -185,13 +193,13 @@ static bool tok_pull(volt__core *c, volt__token *t) {
 }
 
 /* Kind op: the flush reached the token (its source may have changed). */
-static void token_run(volt__core *c, volt_node *n) {
+void volt__token_run(volt__core *c, volt_node *n) {
   n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
   volt__token *t = tok_data(c, n);
   if (t) tok_pull(c, t);
 }
 
-static void token_dispose(volt__core *c, volt_node *n) {
+void volt__token_dispose(volt__core *c, volt_node *n) {
   volt__ext *x = volt__ext_get(c, n, false);
   volt__token *t = x ? x->data : NULL;
   if (!t) return;
@@ -255,9 +263,9 @@ int volt__token_apply(volt__core *c, void *tok, volt_ack ack, bool ok, int code,
 
 /* ---- public ------------------------------------------------------------------ */
 
-/* Loop thread. See volt/token.h. */
-volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
-                      const volt_token_opts *opts) {
+/* Loop thread. See volt/token.h (volt_token) and tokens.h. */
+volt_node *volt__token_make(volt_rt *rt, volt_node *source, unsigned flags,
+                            const volt_token_opts *opts, volt__kind *kind) {
   if (!rt || !source) return NULL;
   volt__core *c = VOLT__CORE(rt);
   if (!volt__on_loop(c) || c->closing || volt__live(source) != c) return NULL;
@@ -272,7 +280,7 @@ volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
     o.release = opts->release;
     o.ud = opts->ud;
   }
-  volt_node *n = volt__node_new(c, &volt__token_kind, VOLT__F_LISTENER | VOLT__F_HAS_VALUE, &o);
+  volt_node *n = volt__node_new(c, kind, VOLT__F_LISTENER | VOLT__F_HAS_VALUE, &o);
   if (!n) return NULL;
   volt__set_value(n, volt_int(VOLT_IDLE));
   volt__ext *x = volt__ext_get(c, n, true);
@@ -312,6 +320,12 @@ fail:
   return NULL;
 }
 
+/* Loop thread. See volt/token.h. */
+volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
+                      const volt_token_opts *opts) {
+  return volt__token_make(rt, source, flags, opts, &volt__token_kind);
+}
+
 /* A live token on the loop thread, or NULL with *err set. */
 static volt__token *tok_get(volt_node *n, int *err) {
   if (!n) {
@@ -323,7 +337,7 @@ static volt__token *tok_get(volt_node *n, int *err) {
     *err = VOLT_ETHREAD;
     return NULL;
   }
-  if (volt__live(n) != c || volt__kind_of(n) != &volt__token_kind) {
+  if (volt__live(n) != c || !volt__is_token_kind(volt__kind_of(n))) {
     *err = VOLT_EINVAL;
     return NULL;
   }
@@ -341,7 +355,42 @@ static volt__token *tok_get(volt_node *n, int *err) {
 }
 
 bool volt__is_token(volt_node *n) {
-  return volt__live(n) && volt__kind_of(n) == &volt__token_kind && tok_data(volt__core_of(n), n) != NULL;
+  return volt__live(n) && volt__is_token_kind(volt__kind_of(n)) && tok_data(volt__core_of(n), n) != NULL;
+}
+
+volt__token_hook volt__token_observer(volt_node *tok, void **ud) {
+  if (!tok || !volt__is_token_kind(volt__kind_of(tok))) return NULL;
+  volt__token *t = tok_data(volt__core_of(tok), tok);
+  if (!t) return NULL;
+  if (ud) *ud = t->hook_ud;
+  return t->hook;
+}
+
+volt_node *volt__token_of_ack(volt__core *c, volt_ack ack) {
+  if (ack.rt != (volt_rt *)(void *)c) return NULL;
+  volt__token *t = volt__slot_get(c, ack.id, ack.gen, VOLT__SLOT_TOKEN);
+  return t ? t->node : NULL;
+}
+
+int volt__token_work_stamp(volt__core *c, volt_node *tok, volt__stamp_copy *out) {
+  volt__token *t = tok_data(c, tok);
+  if (!t || t->state != VOLT_PENDING) return VOLT_ESTALE;
+  out->v = t->stamp;
+  out->v.flags = 0;
+  out->release = NULL;
+  out->ud = NULL;
+  if (t->stamp.tag == VOLT_PTR && t->copy) {
+    volt__ext *x = volt__ext_get(c, tok, false);
+    out->v = t->copy(out->v, t->ud);
+    out->release = x ? x->release : NULL;
+    out->ud = x ? x->opts_ud : NULL;
+  }
+  return 0;
+}
+
+void volt__token_notify(volt__core *c, volt_node *tok) {
+  volt__token *t = tok_data(c, tok);
+  if (t) tok_notify(c, t);
 }
 
 int volt__token_observe(volt_node *tok, volt__token_hook fn, void *ud) {

@@ -97,8 +97,52 @@ typedef void (*volt__token_hook)(volt_node *tok, unsigned what, volt_ack ack, vo
  * volt_token_ack afterwards. 0 or VOLT_EINVAL. */
 int volt__token_observe(volt_node *tok, volt__token_hook fn, void *ud);
 
-/* Loop thread. true if n is a live token. */
+/* Loop thread. true if n is a live token (of the token kind or of a kind
+ * built on it, such as actions). */
 bool volt__is_token(volt_node *n);
+
+/* ---- kinds built on tokens (actions, in the layer above) ------------------------ */
+
+/* The token kind's ops. A kind built on tokens uses volt__token_update as its
+ * update op (that is what makes volt__is_token_kind true for it, and the
+ * token reads accept it) and volt__token_run as its run op; its dispose op
+ * calls volt__token_dispose first. */
+bool volt__token_update(volt__core *c, volt_node *n);
+void volt__token_run(volt__core *c, volt_node *n);
+void volt__token_dispose(volt__core *c, volt_node *n);
+bool volt__is_token_kind(const volt__kind *k);
+/* Loop thread. volt_token with the node's kind given (a kind built on
+ * tokens). Same arguments, checks and result as volt_token. */
+volt_node *volt__token_make(volt_rt *rt, volt_node *source, unsigned flags,
+                            const volt_token_opts *opts, volt__kind *kind);
+/* Loop thread. The observer set by volt__token_observe (NULL: none) and
+ * its ud (*ud, when ud is not NULL). tok is a node of a runtime of this
+ * thread, live or being disposed (its kind's dispose op may ask, before
+ * calling volt__token_dispose). NULL for anything but a token. */
+volt__token_hook volt__token_observer(volt_node *tok, void **ud);
+/* Loop thread. The token whose current (pending) mint `ack` names, or NULL
+ * (stale, repeated, made up, a join, another runtime's). */
+volt_node *volt__token_of_ack(volt__core *c, volt_ack ack);
+/* Readers of tok see a change (the layer above changed something readable
+ * of its own, e.g. an action's work in flight). Marks and propagates; no
+ * flush. */
+void volt__token_notify(volt__core *c, volt_node *tok);
+
+/* A stamp for work that may outlive the token's own: v is the token's
+ * current stamp; a PTR stamp of a token with a copy hook is a fresh copy
+ * made through that hook, to be released through `release(v, ud)` (the
+ * token's release hook; NULL: nothing to release). Any other stamp is
+ * borrowed from the token: a scalar needs nothing, an ERR message must be
+ * copied by the caller before the token's next transition, and a PTR
+ * without a copy hook is the token's own borrowed pointer. */
+typedef struct volt__stamp_copy {
+  volt_val v;
+  void (*release)(volt_val v, void *ud);
+  void *ud;
+} volt__stamp_copy;
+/* Loop thread. Fills *out for tok's pending mint: 0, or VOLT_ESTALE when tok
+ * is not pending. */
+int volt__token_work_stamp(volt__core *c, volt_node *tok, volt__stamp_copy *out);
 
 /* ---- events (event.c) -------------------------------------------------------- */
 

@@ -52,9 +52,16 @@ VOLT_EXTERN int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *c
 VOLT_EXTERN void volt_rt_close(volt_rt *rt, void (*on_closed)(void *ud), void *ud);
 
 /* Any thread. Keeps the runtime's memory alive for a thread that will ack or
- * emit: 0, or VOLT_ECLOSING once close has begun. Pair with volt_rt_release. */
+ * emit, and keeps the loop alive (like a ref'd handle) until the matching
+ * volt_rt_release, so that what the thread acks or emits meanwhile is never
+ * lost because uv_run returned first. Called on the loop thread (before the
+ * thread starts: the safe way) the loop is held at once; from another
+ * thread, from the loop's next wake-up (it must then be running). 0, or
+ * VOLT_ECLOSING once close has begun (nothing held), or VOLT_EINVAL. */
 VOLT_EXTERN int volt_rt_acquire(volt_rt *rt);
-/* Any thread. Drops a reference taken by volt_rt_acquire. */
+/* Any thread. Drops a reference taken by volt_rt_acquire; when the last one
+ * goes, the loop is no longer held (after everything the threads queued
+ * before their release has been applied). */
 VOLT_EXTERN void volt_rt_release(volt_rt *rt);
 
 /* The loop the runtime was created on (NULL for loop-less). Any thread. */
@@ -138,6 +145,110 @@ VOLT_EXTERN volt_node *volt_fs_source(volt_rt *rt, const char *path);
  * NULL also for a signal that cannot be caught (0, negative, unknown,
  * SIGKILL, SIGSTOP). */
 VOLT_EXTERN volt_node *volt_posix_signal_source(volt_rt *rt, int signum);
+
+/* ------------------------------------------------------------------------
+ * Async work on the libuv thread pool (runtime/work.c, runtime/action.c;
+ * docs/async.md)
+ * ------------------------------------------------------------------------ */
+
+/* One run of work on the thread pool, as the work function sees it. Owned by
+ * the runtime; valid while the work function runs. */
+typedef struct volt_work volt_work;
+
+/* The work function: runs on a thread of the libuv pool with a `volt_work`
+ * and the `ud` given to volt_dispatch or volt_action. It must not call any
+ * loop-thread function. Its return value acks the token on the loop thread:
+ * a VOLT_ERR value fails it (its message is copied on the pool thread as
+ * the work returns: a string literal, or a buffer the work still owns
+ * after returning, such as one in `ud`; never the work's own stack frame),
+ * anything else succeeds. */
+typedef volt_val (*volt_work_fn)(volt_work *w, void *ud);
+
+/* Loop thread. Queues `work(w, ud)` on the libuv thread pool for the pending
+ * mint `ack` names (a token's current ack); its return value acks that mint
+ * back on the loop thread and the graph is flushed. Work waits in the
+ * runtime's own FIFO queue while max_in_flight of the runtime's work items
+ * already run on the pool (volt_config.max_in_flight); queued work keeps
+ * the loop alive, as any libuv request does.
+ * If the mint stops being current first (a CYCLIC token superseded it, the
+ * token was acked some other way or disposed, the runtime closed) the
+ * result is never applied: work still queued is taken out of the
+ * runtime's queue (it never runs) and running work sees
+ * volt_work_cancelled. A PTR result of volt_dispatch is never kept or
+ * released by the library (plain tokens have no value): return scalars, or
+ * use volt_action, whose results are owned.
+ * The work's stamp (volt_work_stamp) is taken now and stays valid for the
+ * whole run (see there). `ud` is not owned: it must stay valid until the
+ * token is acked by this work or the work was cancelled, whichever comes
+ * later; the simplest rule is "until the runtime's on_closed".
+ * Returns 0; VOLT_EINVAL (NULL work, VOLT_ACK_NONE, a join's ack, a
+ * loop-less runtime); VOLT_ESTALE (the ack does not name a pending mint of
+ * this runtime: stale, repeated, made up); VOLT_ECLOSING (close has begun);
+ * VOLT_EPERM (inside a computed); VOLT_ENOMEM; VOLT_ETHREAD (not the loop
+ * thread). On any error nothing is queued and nothing changes. */
+VOLT_EXTERN int volt_dispatch(volt_ack ack, volt_work_fn work, void *ud);
+
+/* Any thread (meant for the work function). The stamp of the mint the work
+ * answers (volt_token_stamp at dispatch time), valid until the work
+ * function returns whatever happens to the token meanwhile (superseded,
+ * disposed, runtime closed): scalars are copies; an ERR message is the
+ * runtime's own copy; a PTR stamp is a fresh copy made with the token's
+ * `copy` hook (released with its `release` hook after the work returns),
+ * or, for a token without a copy hook, the token's own borrowed pointer
+ * (valid only while the source holds it: give the token a copy hook when
+ * work reads PTR stamps). Borrowed: do not keep it past the return. */
+VOLT_EXTERN volt_val volt_work_stamp(const volt_work *w);
+/* Any thread (meant for the work function). True once the result can no
+ * longer be applied (superseded, disposed, timed out, runtime closing):
+ * long work may stop early; what it returns is then released, not
+ * applied. */
+VOLT_EXTERN bool volt_work_cancelled(const volt_work *w);
+
+typedef struct volt_action_opts {
+  const char *name; /* copied; shown by volt_dump_dot */
+  /* As volt_token_opts.on: which source values are events. */
+  bool (*on)(volt_val v, void *ud);
+  /* As volt_token_opts.copy and .release, for PTR stamps: with `copy`,
+   * every work gets its own copy of its stamp (volt_work_stamp). */
+  volt_val (*copy)(volt_val v, void *ud);
+  void (*stamp_release)(volt_val v, void *ud);
+  /* Releases PTR results, exactly once each: a result replaced by a newer
+   * one, discarded (stale, superseded, timed out, the action disposed, the
+   * runtime closed), or held when the action is freed. Called on the loop
+   * thread. NULL: results are not owned. */
+  void (*release)(volt_val v, void *ud);
+  void *ud; /* passed to on, copy, stamp_release and release (not to work) */
+  /* > 0: a work not returned within timeout_ms of its dispatch fails the
+   * token with UV_ETIMEDOUT; the work sees volt_work_cancelled and its late
+   * result is released. 0: no timeout. */
+  uint64_t timeout_ms;
+} volt_action_opts;
+
+/* Loop thread. A token (flags and source as volt_token) that dispatches
+ * `work(w, ud)` every time it mints, and acks the mint with the result:
+ * a VOLT_ERR result fails the token (the last value stays), any other
+ * result becomes the action's value (the version counts them). The token
+ * reads (volt_token_status, _ack, _error, _stamp) work on an action;
+ * volt_get gives its status. The action belongs to the current owner;
+ * disposing it cancels its work. `ud` is not owned (valid until the action
+ * is disposed and its last work returned: until on_closed is always
+ * enough); opts may be NULL and is copied (but `ud`). NULL on bad arguments
+ * (NULL work, see volt_token), a loop-less runtime, close begun, allocation
+ * failure or wrong thread. */
+VOLT_EXTERN volt_node *volt_action(volt_rt *rt, volt_node *source, unsigned flags,
+                                   volt_work_fn work, void *ud, const volt_action_opts *opts);
+/* Loop thread. Tracked reads of an action (effects, computeds and watchers
+ * follow them, like the token reads):
+ *  - value: the last successful result (NIL before the first); borrowed,
+ *    valid until the action's next transition has been flushed. Misuse: a
+ *    VOLT_ERR value (VOLT_EINVAL, VOLT_ETHREAD).
+ *  - version: how many results were applied (>= 0), or VOLT_EINVAL /
+ *    VOLT_ETHREAD.
+ *  - in_flight: its work not yet returned, superseded work still running
+ *    included (>= 0), or VOLT_EINVAL / VOLT_ETHREAD. */
+VOLT_EXTERN volt_val volt_action_value(volt_node *action);
+VOLT_EXTERN int64_t volt_action_version(volt_node *action);
+VOLT_EXTERN int volt_action_in_flight(volt_node *action);
 
 #ifdef __cplusplus
 }
