@@ -17,14 +17,16 @@
  *                      re-queued by their after-work callbacks, against 64
  *                      actions (each its own event and effect), on the
  *                      runtime's default cap (thread-pool size - 1).
- *  async-acks-uv       a thread pushes N items into a mutex-protected array
- *                      and wakes the loop with uv_async_send; the loop's
- *                      callback takes what is there; the clock stops when
- *                      the loop has taken the last one.
- *  async-acks          a thread acks N pending tokens (volt_ack_ok off the
- *                      loop thread: volt's inbox and its uv_async_t); the
- *                      clock stops when an effect reading the last token
- *                      sees it IDLE (acks are applied in order).
+ *  async-acks-uv       two threads push N items (half each) into a
+ *                      mutex-protected array and wake the loop with
+ *                      uv_async_send; the loop's callback takes what is
+ *                      there; the clock stops when the loop has taken the
+ *                      last one.
+ *  async-acks          two threads ack N pending tokens, half each
+ *                      (volt_ack_ok off the loop thread: volt's inbox and
+ *                      its uv_async_t); the clock stops when an effect
+ *                      reading each thread's last token sees both IDLE
+ *                      (one thread's acks are applied in its order).
  * Each time is the fastest of 5 runs (3 with --short), raw and volt
  * alternating, each run on a fresh loop. Checks: round trips counted (as
  * action versions), every token IDLE at the end, every ack accepted, and
@@ -189,7 +191,9 @@ static double trip_volt_w(int n, int width, const char **check) {
 static double trip_volt(int n, const char **check) { return trip_volt_w(n, 1, check); }
 static double trip_volt_64(int n, const char **check) { return trip_volt_w(n, 64, check); }
 
-/* ---- acks from another thread: raw mutex + uv_async_send queue ------------------------ */
+/* ---- acks from other threads: raw mutex + uv_async_send queue ------------------------- */
+
+enum { PRODUCERS = 2 }; /* threads sending, in both the raw and the volt case */
 
 typedef struct raw_queue {
   uv_mutex_t lock;
@@ -200,9 +204,16 @@ typedef struct raw_queue {
   double t_end;
 } raw_queue;
 
+/* One of the PRODUCERS threads: items [from, to). */
+typedef struct raw_part {
+  raw_queue *q;
+  int from, to;
+} raw_part;
+
 static void raw_producer(void *arg) {
-  raw_queue *q = arg;
-  for (int i = 0; i < q->n; i++) {
+  raw_part *p = arg;
+  raw_queue *q = p->q;
+  for (int i = p->from; i < p->to; i++) {
     uv_mutex_lock(&q->lock);
     q->items[q->len++] = i;
     uv_mutex_unlock(&q->lock);
@@ -234,11 +245,15 @@ static double acks_raw(int n, const char **check) {
   need(q.items && uv_mutex_init(&q.lock) == 0 && uv_async_init(&loop, &q.async, raw_consume) == 0,
        "setup");
   q.async.data = &q;
-  uv_thread_t th;
+  uv_thread_t th[PRODUCERS];
+  raw_part part[PRODUCERS];
   double t0 = now_ms();
-  need(uv_thread_create(&th, raw_producer, &q) == 0, "uv_thread_create");
+  for (int k = 0; k < PRODUCERS; k++) {
+    part[k] = (raw_part){&q, n * k / PRODUCERS, n * (k + 1) / PRODUCERS};
+    need(uv_thread_create(&th[k], raw_producer, &part[k]) == 0, "uv_thread_create");
+  }
   uv_run(&loop, UV_RUN_DEFAULT);
-  uv_thread_join(&th);
+  for (int k = 0; k < PRODUCERS; k++) uv_thread_join(&th[k]);
   uv_close((uv_handle_t *)&q.async, NULL);
   double t = q.t_end - t0;
   if (q.taken != n || q.sum != (int64_t)n * (n - 1) / 2) fail(check, "FAIL:items");
@@ -252,31 +267,40 @@ static double acks_raw(int n, const char **check) {
 
 typedef struct volt_acks {
   volt_rt *rt;
-  volt_node *last;
+  volt_node *last[PRODUCERS]; /* each producer's last token */
   uv_async_t keep; /* keeps the loop alive: volt's own handles are unref'd */
   volt_ack *acks;
-  int n, refused;
+  int n;
+  int refused[PRODUCERS]; /* each written by its producer only */
   bool seen_idle;
   double t_end;
 } volt_acks;
 
+typedef struct volt_part {
+  volt_acks *s;
+  int k, from, to;
+} volt_part;
+
 static void acks_producer(void *arg) {
-  volt_acks *s = arg;
+  volt_part *p = arg;
+  volt_acks *s = p->s;
   /* Counted, not asserted: the loop thread checks. */
   if (volt_rt_acquire(s->rt) != 0) {
-    s->refused = s->n;
+    s->refused[p->k] = p->to - p->from;
     return;
   }
-  for (int i = 0; i < s->n; i++)
-    if (volt_ack_ok(s->acks[i]) != 0) s->refused++;
+  for (int i = p->from; i < p->to; i++)
+    if (volt_ack_ok(s->acks[i]) != 0) s->refused[p->k]++;
   volt_rt_release(s->rt);
 }
 
 static void last_effect(void *ud) {
   volt_acks *s = ud;
-  int st = volt_token_status(s->last);
-  /* At creation the token is PENDING: only the last ack makes it IDLE. */
-  if (st == VOLT_IDLE && !s->seen_idle) {
+  /* Acks from one thread are applied in its order: each producer's last
+   * token goes IDLE last. At creation every token is PENDING. */
+  bool all = true;
+  for (int k = 0; k < PRODUCERS; k++) all &= volt_token_status(s->last[k]) == VOLT_IDLE;
+  if (all && !s->seen_idle) {
     s->seen_idle = true;
     s->t_end = now_ms();
     uv_close((uv_handle_t *)&s->keep, NULL);
@@ -302,16 +326,22 @@ static double acks_volt(int n, const char **check) {
     if (volt_emit(ev, volt_nil()) != 0) fail(check, "FAIL:emit");
     s.acks[i] = volt_token_ack(toks[i]);
   }
-  s.last = toks[n - 1];
+  volt_part part[PRODUCERS];
+  for (int k = 0; k < PRODUCERS; k++) {
+    part[k] = (volt_part){&s, k, n * k / PRODUCERS, n * (k + 1) / PRODUCERS};
+    s.last[k] = toks[part[k].to - 1];
+  }
   must(volt_effect(s.rt, last_effect, &s), "effect");
-  uv_thread_t th;
+  uv_thread_t th[PRODUCERS];
   double t0 = now_ms();
-  need(uv_thread_create(&th, acks_producer, &s) == 0, "uv_thread_create");
+  for (int k = 0; k < PRODUCERS; k++)
+    need(uv_thread_create(&th[k], acks_producer, &part[k]) == 0, "uv_thread_create");
   uv_run(&loop, UV_RUN_DEFAULT);
-  uv_thread_join(&th);
+  for (int k = 0; k < PRODUCERS; k++) uv_thread_join(&th[k]);
   double t = s.t_end - t0;
   if (!s.seen_idle) fail(check, "FAIL:last");
-  if (s.refused) fail(check, "FAIL:refused");
+  for (int k = 0; k < PRODUCERS; k++)
+    if (s.refused[k]) fail(check, "FAIL:refused");
   for (int i = 0; i < n; i++)
     if (volt_token_status(toks[i]) != VOLT_IDLE) {
       fail(check, "FAIL:status");
