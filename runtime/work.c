@@ -59,6 +59,7 @@ static void runner_after(uv_work_t *req, int status);
 static void run_job(volt_work *j) {
   if (atomic_load(&j->cancelled)) return; /* not run: nothing to release */
   volt_val r = j->fn(j, j->ud);
+  if (!volt__val_ok(r)) r = volt_err(VOLT_EINVAL, "work returned a value of unknown tag");
   r.flags = 0;
   if (r.tag == VOLT_ERR && r.u.msg) {
     size_t n = strlen(r.u.msg) + 1;

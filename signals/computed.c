@@ -59,6 +59,7 @@ static inline volt_val run_fn(volt__core *c, volt_node *n) {
   c->evaluating--;
   n->flags &= ~VOLT__F_RUNNING;
   volt__leave(c, &saved);
+  if (!volt__val_ok(v)) v = volt_err(VOLT_EINVAL, "a computed returned a value of unknown tag");
   v.flags = 0; /* what it returns is its own or borrowed, never ours to free */
   return v;
 }

@@ -360,6 +360,9 @@ static inline volt__core *volt__live(const volt_node *n) {
 #define VOLT__V_OWNED 0x1u /* value flag: the ERR message was copied */
 
 volt_val volt__value_slow(const volt_node *n);
+/* A value whose tag is one of volt_tag_t's (anything else would spill into
+ * the flags word, where a node keeps the tag in 3 bits). */
+static inline bool volt__val_ok(volt_val v) { return v.tag <= VOLT_ERR; }
 /* The node's value as users see it (borrowed). */
 static inline volt_val volt__value(const volt_node *n) {
   uint32_t f = n->flags;

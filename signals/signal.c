@@ -58,7 +58,7 @@ volt__kind volt__signal_kind = {.name = "signal", .update = signal_update, .disp
                               .traits = VOLT__KIND_VALUE};
 
 volt_node *volt_signal(volt_rt *rt, volt_val init, const volt_opts *opts) {
-  if (!rt) return NULL;
+  if (!rt || !volt__val_ok(init)) return NULL;
   volt__core *c = VOLT__CORE(rt);
   if (!volt__on_loop(c)) return NULL;
   volt_node *n = volt__node_new(c, &volt__signal_kind, VOLT__F_HAS_VALUE, opts);
@@ -71,7 +71,7 @@ volt_node *volt_signal(volt_rt *rt, volt_val init, const volt_opts *opts) {
 }
 
 int volt_set(volt_node *n, volt_val v) {
-  if (!n) return VOLT_EINVAL;
+  if (!n || !volt__val_ok(v)) return VOLT_EINVAL;
   volt__core *c = volt__core_of(n);
   if (!volt__on_loop(c)) return VOLT_ETHREAD;
 #if VOLT_FAST_PATHS

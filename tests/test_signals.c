@@ -17,6 +17,7 @@
  *    values_err_messages_copied         ERR messages copied by signal, set, computed
  *    values_err_equality_cutoff         an ERR with the same code and text: no change
  *    values_round_trip_through_nodes    every kind of value through signal and computed
+ *    values_unknown_tag_refused         a tag outside volt_tag_t: EINVAL/NULL, nothing changed
  *  graph:
  *    diamond_glitch_free                diamond: no glitch, each computed once per flush
  *    conditional_dependency_cleanup     dependencies no longer read stop notifying
@@ -152,6 +153,54 @@ START_TEST(values_nan_signal_cutoff) {
   ck_assert_int_eq(volt_set(s, volt_num(NAN)), 0);
   ck_assert_int_eq(r.runs, 3);
   ck_assert(isnan(volt_as_num(r.seen)));
+  h_env_close(&e);
+}
+END_TEST
+
+/* A value whose tag is not one of volt_tag_t's (8, 16, 32, 255) is refused
+ * by every entry point and changes nothing; a computed returning one reads
+ * as VOLT_ERR(VOLT_EINVAL). */
+static volt_val bad_tag_fn(void *ud) {
+  volt_val v = volt_int(7);
+  v.tag = (uint8_t)(uintptr_t)ud;
+  return v;
+}
+START_TEST(values_unknown_tag_refused) {
+  static const uint8_t tags[] = {8, 16, 32, 255};
+  h_env e;
+  h_eff1 r = {0};
+  ENV_OPEN(e);
+  volt_node *s = volt_signal(e.rt, volt_int(5), NULL);
+  ck_assert_ptr_nonnull(s);
+  r.src = s;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, h_eff1_fn, &r));
+  volt_node *ev = volt_event(e.rt);
+  ck_assert_ptr_nonnull(ev);
+  for (size_t i = 0; i < sizeof tags; i++) {
+    volt_val bad = volt_int(9);
+    bad.tag = tags[i];
+    volt_stats_t before, after;
+    ck_assert_int_eq(volt_stats(e.rt, &before), 0);
+    ck_assert_ptr_null(volt_signal(e.rt, bad, NULL));
+    ck_assert_int_eq(volt_set(s, bad), VOLT_EINVAL);
+    ck_assert_int_eq(volt_emit(ev, bad), VOLT_EINVAL);
+    ck_assert_int_eq(volt_emit_async(ev, bad), VOLT_EINVAL);
+    ck_assert_int_eq(volt_stats(e.rt, &after), 0);
+    ck_assert_uint_eq(after.live_nodes, before.live_nodes);
+    ck_assert_int_eq(volt_get(s).tag, VOLT_INT);
+    ck_assert_int_eq(volt_as_int(volt_get(s)), 5);
+    ck_assert_int_eq(r.runs, 1); /* nothing notified */
+    volt_node *c = volt_computed(e.rt, bad_tag_fn, (void *)(uintptr_t)tags[i], NULL);
+    ck_assert_ptr_nonnull(c);
+    volt_val got = volt_get(c);
+    ck_assert_int_eq(got.tag, VOLT_ERR);
+    ck_assert_int_eq(got.code, VOLT_EINVAL);
+    volt_dispose(c);
+  }
+  /* The signal still works. */
+  ck_assert_int_eq(volt_set(s, volt_int(6)), 0);
+  ck_assert_int_eq(r.runs, 2);
+  ck_assert_int_eq(volt_as_int(r.seen), 6);
   h_env_close(&e);
 }
 END_TEST
@@ -1613,6 +1662,7 @@ static Suite *signals_suite(void) {
   tcase_add_loop_test(tc, values_err_messages_copied, 0, 2);
   tcase_add_loop_test(tc, values_err_equality_cutoff, 0, 2);
   tcase_add_loop_test(tc, values_round_trip_through_nodes, 0, 2);
+  tcase_add_loop_test(tc, values_unknown_tag_refused, 0, 2);
 
   tc = h_tcase(s, "graph");
   tcase_add_loop_test(tc, diamond_glitch_free, 0, 2);

@@ -158,7 +158,7 @@ int volt__event_fire(volt__core *c, volt_node *ev, volt_val payload) {
 
 /* Loop thread. See volt/token.h. */
 int volt_emit(volt_node *ev, volt_val payload) {
-  if (!ev) return VOLT_EINVAL;
+  if (!ev || !volt__val_ok(payload)) return VOLT_EINVAL;
   volt__core *c = volt__core_of(ev);
   if (!volt__on_loop(c)) return VOLT_ETHREAD;
   if (volt__live(ev) != c || volt__kind_of(ev) != &volt__event_kind) return VOLT_EINVAL;
@@ -189,7 +189,7 @@ static void drop_posted(volt__msg *m) {
 
 /* Any thread. See volt/token.h. */
 int volt_emit_async(volt_node *ev, volt_val payload) {
-  if (!ev) return VOLT_EINVAL;
+  if (!ev || !volt__val_ok(payload)) return VOLT_EINVAL;
   /* Only fields written once, when the event was made, are read here: the
    * loop thread keeps writing the flags word. */
   if (ev->u.f.fn.run != event_mark) return VOLT_EINVAL;
