@@ -289,6 +289,7 @@ struct volt__core {
   unsigned max_rounds;
   uint64_t flushes, effect_runs;
   volt__cleanup *root_cleanups;
+  bool cleanups_closed; /* the close ran the root cleanups: no more */
 
   /* installed by the layers above */
   void (*schedule)(volt__core *c);    /* deferred mode: a flush must come */

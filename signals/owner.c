@@ -314,6 +314,7 @@ int volt_on_cleanup(volt_rt *rt, void (*fn)(void *ud), void *ud) {
     fn(ud); /* what the owner's disposal would have done */
     return 0;
   }
+  if (!owner && c->cleanups_closed) return VOLT_ECLOSING; /* the close ran them already */
   volt__cleanup *cl = volt__alloc(c, sizeof *cl);
   if (!cl) return VOLT_ENOMEM;
   cl->fn = fn;
@@ -364,16 +365,32 @@ void volt__core_dispose_all(volt__core *c) {
         any = true;
       }
     }
-    volt__cleanup *cl;
-    while ((cl = c->root_cleanups)) {
-      c->root_cleanups = cl->next;
+    /* The cleanups registered so far; those they register run in the
+     * next pass (a cleanup that always registers another cannot hold the
+     * close: the passes are bounded). */
+    volt__cleanup *cl = c->root_cleanups;
+    c->root_cleanups = NULL;
+    while (cl) {
+      volt__cleanup *next = cl->next;
       void (*fn)(void *) = cl->fn;
       void *ud = cl->ud;
       volt__free(c, cl, sizeof *cl);
       fn(ud);
       any = true;
+      cl = next;
     }
     if (!any) break;
+  }
+  /* From here a root cleanup would never run: registering one is refused
+   * (VOLT_ECLOSING); those the last pass registered run now, once. */
+  c->cleanups_closed = true;
+  volt__cleanup *cl;
+  while ((cl = c->root_cleanups)) {
+    c->root_cleanups = cl->next;
+    void (*fn)(void *) = cl->fn;
+    void *ud = cl->ud;
+    volt__free(c, cl, sizeof *cl);
+    fn(ud);
   }
   for (uint32_t i = 0; i < c->queue.len; i++) c->queue.at[i]->flags &= ~VOLT__F_QUEUED;
   for (uint32_t i = 0; i < c->later.len; i++) c->later.at[i]->flags &= ~VOLT__F_QUEUED;

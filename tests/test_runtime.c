@@ -596,6 +596,45 @@ START_TEST(cleanups_registered_at_close) {
 }
 END_TEST
 
+/* issue: a root cleanup that registers another each time it runs cannot
+ * hold the close (the passes are bounded), and a root cleanup registered
+ * after the close ran them is refused (VOLT_ECLOSING) instead of being
+ * kept, never run and leaked. */
+typedef struct chain {
+  volt_rt *rt;
+  int runs;
+} chain;
+
+static void chain_cleanup(void *ud) {
+  chain *ch = ud;
+  ch->runs++;
+  (void)volt_on_cleanup(ch->rt, chain_cleanup, ch); /* refused once closed */
+}
+static void never_run(void *ud) { ++*(int *)ud; }
+
+START_TEST(close_bounded_with_self_registering_cleanup) {
+  h_env e;
+  chain ch = {0};
+  int late_runs = 0;
+  h_env_open(&e, _i, NULL);
+  ch.rt = e.rt;
+  ck_assert_int_eq(volt_on_cleanup(e.rt, chain_cleanup, &ch), 0);
+  volt_rt_close(e.rt, h_count_closed, &e.closed); /* returns */
+  ck_assert_int_gt(ch.runs, 1);
+  ck_assert_int_le(ch.runs, 102);
+  if (e.lp) {
+    /* Between volt_rt_close and on_closed: refused, never run, nothing kept. */
+    ck_assert_int_eq(volt_on_cleanup(e.rt, never_run, &late_runs), VOLT_ECLOSING);
+    ck_assert_int_eq(uv_run(e.lp, UV_RUN_DEFAULT), 0);
+    ck_assert_int_eq(uv_loop_close(e.lp), 0);
+  }
+  ck_assert_int_eq(e.closed, 1);
+  ck_assert_int_eq(late_runs, 0);
+  ck_assert_uint_eq(e.alloc.live_bytes, 0);
+  ck_assert_uint_eq(e.alloc.live_blocks, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * An effect driven by a uv timer
  * ------------------------------------------------------------------------ */
@@ -822,6 +861,7 @@ static Suite *runtime_suite(void) {
   tcase_add_test(tc, close_with_flush_pending);
   tcase_add_loop_test(tc, closing_window, 0, 2);
   tcase_add_loop_test(tc, cleanups_registered_at_close, 0, 3);
+  tcase_add_loop_test(tc, close_bounded_with_self_registering_cleanup, 0, 3);
   tcase_add_test(tc, deferred_unobserved_write_settles);
   tcase_add_test(tc, deferred_pending_flush_runs_in_next_uv_run);
   tcase_add_loop_test(tc, timer_driven_effect, 0, 2);
