@@ -110,6 +110,7 @@ int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *cfg) {
     int r = uv_prepare_init(loop, &rt->prepare);
     if (r == 0) r = uv_check_init(loop, &rt->check);
     if (r) {
+      volt__core_thread_done(c);
       ra(ud, rt, sizeof *rt, 0);
       return r;
     }
@@ -137,6 +138,7 @@ int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *cfg) {
     rt->max_in_flight = 1;
     int r = volt__inbox_open(rt);
     if (r) {
+      volt__core_thread_done(c);
       volt__core_free(c);
       ra(ud, rt, sizeof *rt, 0);
       return r;
@@ -206,6 +208,7 @@ void volt_rt_release(volt_rt *rt) {
 static void finish_close(volt_rt *rt) {
   if (rt->closed_called) return;
   rt->closed_called = true;
+  volt__core_thread_done(&rt->core); /* loop thread: its nodes are gone */
   if (rt->on_closed) rt->on_closed(rt->on_closed_ud);
   rt_unref(rt); /* the loop side's reference */
 }

@@ -290,6 +290,7 @@ struct volt__core {
   uint64_t flushes, effect_runs;
   volt__cleanup *root_cleanups;
   bool cleanups_closed; /* the close ran the root cleanups: no more */
+  bool counted;         /* in its loop thread's volt__tls_loops */
 
   /* installed by the layers above */
   void (*schedule)(volt__core *c);    /* deferred mode: a flush must come */
@@ -334,15 +335,25 @@ typedef struct volt__msg {
 #if defined(__GNUC__)
 extern _Thread_local char volt__tls_byte
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
+extern _Thread_local uint32_t volt__tls_loops
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
 #else
 extern _Thread_local char volt__tls_byte;
+extern _Thread_local uint32_t volt__tls_loops;
 #endif
 static inline bool volt__on_loop(const volt__core *c) {
-  return c->thread_tag == (const void *)&volt__tls_byte;
+  return c && c->thread_tag == (const void *)&volt__tls_byte;
 }
+/* The runtimes this thread is the loop thread of, until their on_closed:
+ * counted by volt__core_init and volt__core_thread_done. */
+void volt__core_thread_done(volt__core *c);
 
-/* The runtime a node belongs to (found below its slab). */
+/* The runtime a node belongs to (found below its slab), or NULL on a
+ * thread that is no runtime's loop thread: such a thread does not read the
+ * node at all (its flags word belongs to the loop thread; reading it would
+ * be a data race even to answer VOLT_ETHREAD). */
 static inline volt__core *volt__core_of(const volt_node *n) {
+  if (!volt__tls_loops) return NULL;
   const volt_node *slab0 = n - (n->flags >> VOLT__SLOT_SHIFT);
   return ((volt__core *const *)(const void *)slab0)[-1];
 }

@@ -14,6 +14,14 @@
 #include "signals/internal.h"
 
 _Thread_local char volt__tls_byte; /* see volt__on_loop */
+_Thread_local uint32_t volt__tls_loops; /* see volt__core_of */
+
+/* Loop thread. */
+void volt__core_thread_done(volt__core *c) {
+  if (!c->counted) return;
+  c->counted = false;
+  volt__tls_loops--;
+}
 #if VOLT_FAST_PATHS
 _Thread_local volt__run_tls volt__tls_run; /* see volt__enter */
 #endif
@@ -401,6 +409,8 @@ int volt__core_init(volt__core *c, const volt_config *cfg) {
   c->realloc = (cfg && cfg->realloc) ? cfg->realloc : volt__default_realloc;
   c->realloc_ud = cfg ? cfg->realloc_ud : NULL;
   c->thread_tag = &volt__tls_byte;
+  c->counted = true;
+  volt__tls_loops++;
   c->max_rounds = (cfg && cfg->max_rounds) ? cfg->max_rounds : 100;
   c->on_error = cfg ? cfg->on_error : NULL;
   c->on_error_ud = cfg ? cfg->on_error_ud : NULL;

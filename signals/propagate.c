@@ -517,12 +517,12 @@ __attribute__((noinline)) static volt_val get_rest(volt_node *n) {
     if (prev && edges[edges[prev].prev_dep].dep == n) return volt__value(n); /* the one before */
   }
 #endif
-  if (n && (n->flags & SETTLED_MASK) == SETTLED) {
-    volt__core *c = volt__core_of(n);
-    if (volt__on_loop(c) && !c->resync) {
-      volt__track(c, n);
-      return volt__value(n);
-    }
+  /* The runtime first: off every loop thread it is NULL, and the node's
+   * flags word (the loop thread's) is not read. */
+  volt__core *c = n ? volt__core_of(n) : NULL;
+  if (volt__on_loop(c) && (n->flags & SETTLED_MASK) == SETTLED && !c->resync) {
+    volt__track(c, n);
+    return volt__value(n);
   }
   return read(n, true);
 }
@@ -539,9 +539,7 @@ volt_val volt_get(volt_node *n) {
 }
 
 volt_val volt_peek(volt_node *n) {
-  if (n && (n->flags & SETTLED_MASK) == SETTLED) {
-    volt__core *c = volt__core_of(n);
-    if (volt__on_loop(c) && !c->resync) return volt__value(n);
-  }
+  volt__core *c = n ? volt__core_of(n) : NULL;
+  if (volt__on_loop(c) && (n->flags & SETTLED_MASK) == SETTLED && !c->resync) return volt__value(n);
   return read(n, false);
 }

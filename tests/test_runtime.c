@@ -6,6 +6,7 @@
  */
 #include "harness.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -733,6 +734,53 @@ static void thr_main(void *arg) {
   t->loop_seen = volt_rt_loop(t->rt);   /* any thread */
 }
 
+/* Wrong-thread calls race with nothing: a thread that is no runtime's loop
+ * thread gets VOLT_ETHREAD from volt_set, volt_get, volt_peek, volt_emit
+ * and volt_dispose without reading the node, while the loop thread keeps
+ * writing it (TSan reported the read of the flags word as a data race). */
+typedef struct racer {
+  volt_node *s, *ev;
+  int rounds, wrong; /* written by the racer only; read after the join */
+  atomic_int go;
+} racer;
+
+static void racer_main(void *arg) {
+  racer *r = arg;
+  while (!atomic_load(&r->go)) {
+  }
+  for (int i = 0; i < r->rounds; i++) {
+    if (volt_set(r->s, volt_int(-i)) != VOLT_ETHREAD) r->wrong++;
+    if (volt_err_code(volt_get(r->s)) != VOLT_ETHREAD) r->wrong++;
+    if (volt_err_code(volt_peek(r->s)) != VOLT_ETHREAD) r->wrong++;
+    if (volt_emit(r->ev, volt_int(i)) != VOLT_ETHREAD) r->wrong++;
+    volt_dispose(r->s); /* does nothing off the loop thread */
+  }
+}
+
+START_TEST(wrong_thread_calls_read_nothing) {
+  h_env e;
+  racer r;
+  uv_thread_t tid;
+  memset(&r, 0, sizeof r);
+  h_env_open(&e, _i ? H_DEFERRED : H_LOOP, NULL);
+  r.s = volt_signal(e.rt, volt_int(0), NULL);
+  r.ev = volt_event(e.rt);
+  ck_assert_ptr_nonnull(r.s);
+  ck_assert_ptr_nonnull(r.ev);
+  r.rounds = 2000;
+  ck_assert_int_eq(uv_thread_create(&tid, racer_main, &r), 0);
+  atomic_store(&r.go, 1);
+  for (int i = 1; i <= 2000; i++) { /* the loop thread writes the same node meanwhile */
+    ck_assert_int_eq(volt_set(r.s, volt_int(i)), 0);
+    ck_assert_int_eq(volt_emit(r.ev, volt_int(i)), 0);
+  }
+  ck_assert_int_eq(uv_thread_join(&tid), 0);
+  ck_assert_int_eq(r.wrong, 0);
+  ck_assert_int_eq(h_int(volt_peek(r.s)), 2000); /* the racer changed nothing */
+  h_env_close(&e);
+}
+END_TEST
+
 START_TEST(loop_only_calls_from_other_thread) {
   h_env e;
   thr t;
@@ -868,6 +916,7 @@ static Suite *runtime_suite(void) {
 
   tc = h_tcase(s, "threads");
   tcase_add_loop_test(tc, loop_only_calls_from_other_thread, 0, 2);
+  tcase_add_loop_test(tc, wrong_thread_calls_read_nothing, 0, 2);
 
   tc = h_tcase(s, "errors");
   tcase_add_test(tc, strerror_and_names);
