@@ -838,6 +838,20 @@ START_TEST(event_basics) {
 }
 END_TEST
 
+/* volt_emit_async on the loop thread, on an event disposed there: refused
+ * (VOLT_EINVAL) before the event's record, freed with it, is read (ASan
+ * reported a use after free). */
+START_TEST(event_emit_async_disposed_on_loop) {
+  h_env e;
+  ENV_OPEN(e);
+  volt_node *ev = volt_event(e.rt);
+  ck_assert_ptr_nonnull(ev);
+  volt_dispose(ev);
+  ck_assert_int_eq(volt_emit_async(ev, volt_int(1)), VOLT_EINVAL);
+  h_env_close(&e);
+}
+END_TEST
+
 START_TEST(event_emit_async_same_thread) {
   h_env e;
   evcount c;
@@ -1783,6 +1797,7 @@ static Suite *tokens_suite(void) {
   tc = h_tcase(s, "events");
   tcase_add_loop_test(tc, event_basics, 0, 2);
   tcase_add_loop_test(tc, event_emit_async_same_thread, 0, 2);
+  tcase_add_loop_test(tc, event_emit_async_disposed_on_loop, 0, 2);
 
   tc = h_tcase(s, "joins");
   tcase_add_loop_test(tc, join_failure_fans_out, 0, 2);

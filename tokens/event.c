@@ -190,13 +190,16 @@ static void drop_posted(volt__msg *m) {
 /* Any thread. See volt/token.h. */
 int volt_emit_async(volt_node *ev, volt_val payload) {
   if (!ev || !volt__val_ok(payload)) return VOLT_EINVAL;
-  /* Only fields written once, when the event was made, are read here: the
-   * loop thread keeps writing the flags word. */
+  /* On the event's own loop thread, a disposed event is refused before its
+   * record (perhaps freed with it) is read. */
+  volt__core *lc = volt__core_of(ev); /* NULL off every loop thread */
+  if (volt__on_loop(lc) && (ev->flags & VOLT__F_DISPOSED)) return VOLT_EINVAL;
+  /* Elsewhere only fields written once, when the event was made, are read:
+   * the loop thread keeps writing the flags word. */
   if (ev->u.f.fn.run != event_mark) return VOLT_EINVAL;
   const volt__event *e = ev->u.f.ud;
   if (!e) return VOLT_EINVAL;
   volt__core *c = e->c;
-  if (volt__on_loop(c) && (ev->flags & VOLT__F_DISPOSED)) return VOLT_EINVAL;
   if (!c->post) return VOLT_ECLOSING;
   volt__msg m;
   memset(&m, 0, sizeof m);
