@@ -439,7 +439,7 @@ volt_val volt__peek_fresh(volt__core *c, volt_node *n) {
 
 /* ---- reads -------------------------------------------------------------------------- */
 
-static volt_val read(volt_node *n, bool tracked) {
+static volt_val read_body(volt_node *n, bool tracked) {
   if (!n) return volt_err(VOLT_EINVAL, "NULL node");
   volt__core *c = volt__core_of(n);
   if (!volt__on_loop(c)) return volt_err(VOLT_ETHREAD, "volt_get called off the loop thread");
@@ -485,6 +485,20 @@ static volt_val read(volt_node *n, bool tracked) {
                      : volt_err(VOLT_ELOOP, "value kept changing while it was computed");
   /* (LOST: its value is volt_err(VOLT_ENOMEM) already.) */
   return (n->flags & VOLT__F_HAS_VALUE) ? volt__value(n) : volt_nil();
+}
+
+/* A read that code it ran asked to close the runtime (from a computed's
+ * function, a cleanup, a hook): at the top level the close happens when the
+ * read ends, and the read gives VOLT_ECLOSING (the value it had is the
+ * close's to release; the runtime may be gone). */
+static volt_val read(volt_node *n, bool tracked) {
+  volt_val v = read_body(n, tracked);
+  volt__core *c = n ? volt__core_of(n) : NULL;
+  if (volt__on_loop(c) && c->close_pending && !c->depth && !c->flushing && c->after_flush) {
+    c->after_flush(c); /* c may be gone */
+    return volt_err(VOLT_ECLOSING, "the runtime was closed during the read");
+  }
+  return v;
 }
 
 /* Up to date, live, a value, on its loop thread: nothing to bring, nothing

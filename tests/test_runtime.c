@@ -597,6 +597,41 @@ START_TEST(cleanups_registered_at_close) {
 }
 END_TEST
 
+/* A close requested by a computed's function during a read at the top level
+ * (not in a flush) completes when the read ends: the read gives
+ * VOLT_ECLOSING, on_closed runs once and the loop closes (before, the close
+ * waited for a flush that never came: uv_loop_close returned UV_EBUSY). */
+typedef struct read_closer {
+  volt_rt *rt;
+  int closed;
+} read_closer;
+static void read_closer_done(void *ud) { ((read_closer *)ud)->closed++; }
+static volt_val read_closing_fn(void *ud) {
+  read_closer *k = ud;
+  volt_rt_close(k->rt, read_closer_done, k);
+  return volt_int(1);
+}
+
+START_TEST(close_inside_top_level_read) {
+  h_env e;
+  read_closer k = {0};
+  h_env_open(&e, _i, NULL);
+  k.rt = e.rt;
+  volt_node *c = volt_computed(e.rt, read_closing_fn, &k, NULL);
+  ck_assert_ptr_nonnull(c);
+  volt_val v = volt_get(c);
+  ck_assert_int_eq(volt_tag(v), VOLT_ERR);
+  ck_assert_int_eq(volt_err_code(v), VOLT_ECLOSING);
+  if (e.lp) {
+    ck_assert_int_eq(uv_run(e.lp, UV_RUN_DEFAULT), 0);
+    ck_assert_int_eq(uv_loop_close(e.lp), 0);
+  }
+  ck_assert_int_eq(k.closed, 1);
+  ck_assert_uint_eq(e.alloc.live_bytes, 0);
+  ck_assert_uint_eq(e.alloc.live_blocks, 0);
+}
+END_TEST
+
 /* issue: a root cleanup that registers another each time it runs cannot
  * hold the close (the passes are bounded), and a root cleanup registered
  * after the close ran them is refused (VOLT_ECLOSING) instead of being
@@ -910,6 +945,7 @@ static Suite *runtime_suite(void) {
   tcase_add_loop_test(tc, closing_window, 0, 2);
   tcase_add_loop_test(tc, cleanups_registered_at_close, 0, 3);
   tcase_add_loop_test(tc, close_bounded_with_self_registering_cleanup, 0, 3);
+  tcase_add_loop_test(tc, close_inside_top_level_read, 0, 3);
   tcase_add_test(tc, deferred_unobserved_write_settles);
   tcase_add_test(tc, deferred_pending_flush_runs_in_next_uv_run);
   tcase_add_loop_test(tc, timer_driven_effect, 0, 2);
