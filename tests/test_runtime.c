@@ -632,6 +632,42 @@ START_TEST(close_inside_top_level_read) {
 }
 END_TEST
 
+/* volt_rt_close from a scope's body and from an untracked block's body: the
+ * close completes when the outermost call returns, on_closed runs once,
+ * nothing is touched after (ASan) and nothing leaks. */
+typedef struct body_closer {
+  volt_rt *rt;
+  int closed, ran;
+} body_closer;
+static void body_closed(void *ud) { ((body_closer *)ud)->closed++; }
+static void body_close(void *ud) {
+  body_closer *k = ud;
+  k->ran++;
+  volt_rt_close(k->rt, body_closed, k);
+  volt_rt_close(k->rt, body_closed, k); /* a second call does nothing */
+}
+
+START_TEST(close_from_scope_and_untrack_bodies) {
+  for (int which = 0; which < 2; which++) {
+    h_env e;
+    body_closer k = {0};
+    h_env_open(&e, _i, NULL);
+    k.rt = e.rt;
+    if (which == 0)
+      ck_assert_ptr_null(volt_scope(e.rt, body_close, &k)); /* disposed by the close */
+    else
+      volt_untrack(e.rt, body_close, &k);
+    ck_assert_int_eq(k.ran, 1);
+    if (e.lp) {
+      ck_assert_int_eq(uv_run(e.lp, UV_RUN_DEFAULT), 0);
+      ck_assert_int_eq(uv_loop_close(e.lp), 0);
+    }
+    ck_assert_int_eq(k.closed, 1);
+    ck_assert_uint_eq(e.alloc.live_bytes, 0);
+  }
+}
+END_TEST
+
 /* issue: a root cleanup that registers another each time it runs cannot
  * hold the close (the passes are bounded), and a root cleanup registered
  * after the close ran them is refused (VOLT_ECLOSING) instead of being
@@ -946,6 +982,7 @@ static Suite *runtime_suite(void) {
   tcase_add_loop_test(tc, cleanups_registered_at_close, 0, 3);
   tcase_add_loop_test(tc, close_bounded_with_self_registering_cleanup, 0, 3);
   tcase_add_loop_test(tc, close_inside_top_level_read, 0, 3);
+  tcase_add_loop_test(tc, close_from_scope_and_untrack_bodies, 0, 3);
   tcase_add_test(tc, deferred_unobserved_write_settles);
   tcase_add_test(tc, deferred_pending_flush_runs_in_next_uv_run);
   tcase_add_loop_test(tc, timer_driven_effect, 0, 2);
