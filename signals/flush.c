@@ -12,8 +12,15 @@
  */
 #include "signals/internal.h"
 
+/* cfg->on_error is user code like any other: entered through volt__enter
+ * (untracked, no owner; the depth makes a volt_rt_close it calls wait for
+ * the end of the call that reported, which completes it). */
 void volt__report(volt__core *c, int code, const char *msg) {
-  if (c->on_error) c->on_error((volt_rt *)(void *)c, code, msg, c->on_error_ud);
+  if (!c->on_error) return;
+  volt__context saved;
+  volt__enter(c, &saved, (volt__context){NULL, NULL, c->cx.computing});
+  c->on_error((volt_rt *)(void *)c, code, msg, c->on_error_ud);
+  volt__leave(c, &saved);
 }
 
 void volt__enqueue(volt__core *c, volt_node *n) {

@@ -668,6 +668,53 @@ START_TEST(close_from_scope_and_untrack_bodies) {
 }
 END_TEST
 
+/* volt_rt_close from cfg->on_error, told VOLT_ELOOP at the end of a flush
+ * that hit its cap (an effect that keeps writing what it reads): the close
+ * completes when the flush's call returns; on_closed once, nothing touched
+ * after (ASan), nothing leaked. */
+typedef struct err_closer {
+  volt_rt *rt;
+  volt_node *s;
+  int closed, told;
+} err_closer;
+static void err_closed(void *ud) { ((err_closer *)ud)->closed++; }
+static void err_close_on_error(volt_rt *rt, int code, const char *msg, void *ud) {
+  (void)msg;
+  err_closer *k = ud;
+  if (code != VOLT_ELOOP) return;
+  k->told++;
+  volt_rt_close(rt, err_closed, k);
+}
+static void err_runaway(void *ud) {
+  err_closer *k = ud;
+  volt_set(k->s, volt_int(volt_as_int(volt_get(k->s)) + 1)); /* never settles */
+}
+
+START_TEST(close_from_on_error_eloop) {
+  h_env e;
+  err_closer k = {0};
+  volt_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.on_error = err_close_on_error;
+  cfg.on_error_ud = &k;
+  cfg.max_rounds = 5;
+  h_env_open(&e, _i, &cfg);
+  k.rt = e.rt;
+  k.s = volt_signal(e.rt, volt_int(0), NULL);
+  ck_assert_ptr_nonnull(k.s);
+  volt_node *fx = volt_effect(e.rt, err_runaway, &k);
+  (void)fx;
+  if (_i == H_DEFERRED) h_run_once(e.lp);
+  ck_assert_int_eq(k.told, 1);
+  if (e.lp) {
+    ck_assert_int_eq(uv_run(e.lp, UV_RUN_DEFAULT), 0);
+    ck_assert_int_eq(uv_loop_close(e.lp), 0);
+  }
+  ck_assert_int_eq(k.closed, 1);
+  ck_assert_uint_eq(e.alloc.live_bytes, 0);
+}
+END_TEST
+
 /* issue: a root cleanup that registers another each time it runs cannot
  * hold the close (the passes are bounded), and a root cleanup registered
  * after the close ran them is refused (VOLT_ECLOSING) instead of being
@@ -983,6 +1030,7 @@ static Suite *runtime_suite(void) {
   tcase_add_loop_test(tc, close_bounded_with_self_registering_cleanup, 0, 3);
   tcase_add_loop_test(tc, close_inside_top_level_read, 0, 3);
   tcase_add_loop_test(tc, close_from_scope_and_untrack_bodies, 0, 3);
+  tcase_add_loop_test(tc, close_from_on_error_eloop, 0, 3);
   tcase_add_test(tc, deferred_unobserved_write_settles);
   tcase_add_test(tc, deferred_pending_flush_runs_in_next_uv_run);
   tcase_add_loop_test(tc, timer_driven_effect, 0, 2);
