@@ -566,7 +566,7 @@ static inline void volt__leave(volt__core *c, const volt__context *saved) {
 
 /* User code, a walk or a flush is on the stack: no flush may start and no
  * close may happen now (the layers above test this, never the fields). */
-static inline bool volt__busy(const volt__core *c) { return c->depth || c->flushing; }
+static inline bool volt__busy(const volt__core *c) { return c->depth || c->flushing || c->pinned; }
 /* Inside a computed: writes (sets, emits, acks) are refused with EPERM. */
 static inline bool volt__writes_refused(const volt__core *c) { return c->cx.computing; }
 

@@ -165,14 +165,16 @@ int volt__flush(volt__core *c) {
     volt__report(c, VOLT_ELOOP, "effects kept re-triggering: flush stopped at the round cap");
   if (!c->depth) volt__limbo_drain(c);
   /* A close requested meanwhile happens now: nothing may touch c after. */
-  if (c->close_pending && c->after_flush && !c->depth) c->after_flush(c);
+  /* Not for a read that flushes (pinned): it completes the close itself
+   * when it ends, after its last look at the node. */
+  if (c->close_pending && c->after_flush && !c->depth && !c->pinned) c->after_flush(c);
   return rc;
 }
 
 int volt__flush_if_allowed(volt__core *c) {
   if (c->depth != c->open || c->flushing || c->batch || c->closing) return 0;
   if (c->close_pending) {
-    if (c->depth) return 0; /* it happens when the body returns */
+    if (c->depth || c->pinned) return 0; /* it happens when the body or read returns */
     if (c->after_flush) c->after_flush(c);
     return 0;
   }

@@ -715,6 +715,58 @@ START_TEST(close_from_on_error_eloop) {
 }
 END_TEST
 
+/* volt_rt_close from a release hook that a top-level read runs (the value a
+ * computed replaces is released by the flush the read ends with): the close
+ * completes when the read returns, which gives VOLT_ECLOSING. */
+typedef struct rel_closer {
+  volt_rt *rt;
+  volt_node *s;
+  int closed, released, boxes[4];
+} rel_closer;
+static void rel_closed(void *ud) { ((rel_closer *)ud)->closed++; }
+static void rel_release(volt_val v, void *ud) {
+  rel_closer *k = ud;
+  (void)v;
+  if (k->released++ == 0) volt_rt_close(k->rt, rel_closed, k);
+}
+static volt_val rel_box(void *ud) {
+  rel_closer *k = ud;
+  int64_t i = volt_as_int(volt_get(k->s));
+  return volt_ptr(&k->boxes[i & 3]);
+}
+
+START_TEST(close_from_release_hook_during_read) {
+  h_env e;
+  rel_closer k = {0};
+  volt_opts o;
+  h_env_open(&e, _i, NULL);
+  k.rt = e.rt;
+  k.s = volt_signal(e.rt, volt_int(0), NULL);
+  memset(&o, 0, sizeof o);
+  o.release = rel_release;
+  o.ud = &k;
+  volt_node *c = volt_computed(e.rt, rel_box, &k, &o);
+  ck_assert_ptr_nonnull(c);
+  ck_assert_int_eq(volt_get(c).tag, VOLT_PTR);
+  volt_batch_begin(e.rt); /* the write marks; the read below re-evaluates */
+  ck_assert_int_eq(volt_set(k.s, volt_int(1)), 0);
+  volt_batch_end(e.rt);
+  volt_val v = volt_get(c); /* replaces box 0: released, the hook closes */
+  if (k.released) {
+    ck_assert_int_eq(volt_err_code(v), VOLT_ECLOSING);
+  }
+  if (e.lp) {
+    ck_assert_int_eq(uv_run(e.lp, UV_RUN_DEFAULT), 0);
+    ck_assert_int_eq(uv_loop_close(e.lp), 0);
+  } else if (!k.closed) {
+    volt_rt_close(e.rt, rel_closed, &k);
+  }
+  ck_assert_int_ge(k.released, 1);
+  ck_assert_int_eq(k.closed, 1);
+  ck_assert_uint_eq(e.alloc.live_bytes, 0);
+}
+END_TEST
+
 /* issue: a root cleanup that registers another each time it runs cannot
  * hold the close (the passes are bounded), and a root cleanup registered
  * after the close ran them is refused (VOLT_ECLOSING) instead of being
@@ -1031,6 +1083,7 @@ static Suite *runtime_suite(void) {
   tcase_add_loop_test(tc, close_inside_top_level_read, 0, 3);
   tcase_add_loop_test(tc, close_from_scope_and_untrack_bodies, 0, 3);
   tcase_add_loop_test(tc, close_from_on_error_eloop, 0, 3);
+  tcase_add_loop_test(tc, close_from_release_hook_during_read, 0, 3);
   tcase_add_test(tc, deferred_unobserved_write_settles);
   tcase_add_test(tc, deferred_pending_flush_runs_in_next_uv_run);
   tcase_add_loop_test(tc, timer_driven_effect, 0, 2);
