@@ -767,6 +767,106 @@ START_TEST(close_from_release_hook_during_read) {
 }
 END_TEST
 
+/* volt_rt_close from every other callback volt makes, in the three modes
+ * (table below): the close completes when the outermost call returns;
+ * on_closed runs once, nothing is touched after (ASan), nothing leaks.
+ *
+ *   place  the call is made from
+ *   -----  -----------------------------------------------------------------
+ *   0      an effect's body, on the run a write causes
+ *   1      a watcher's callback
+ *   2      an effect's cleanup, run by volt_dispose at the top level
+ *   3      a token's `on`, asked about an emitted occurrence
+ *   4      a computed's function, evaluated by an effect during a flush
+ */
+typedef struct any_closer {
+  volt_rt *rt;
+  volt_node *s;
+  int place, armed, closed, calls;
+} any_closer;
+static any_closer *any_k; /* the `on` callback's ud is the token's */
+static void any_closed(void *ud) { ((any_closer *)ud)->closed++; }
+static void any_close(any_closer *k) {
+  if (!k->armed || k->calls++) return;
+  volt_rt_close(k->rt, any_closed, k);
+}
+static void any_effect(void *ud) {
+  any_closer *k = ud;
+  volt_get(k->s);
+  if (k->place == 0) any_close(k);
+}
+static void any_watch(volt_node *n, volt_val old, volt_val now, void *ud) {
+  (void)n;
+  (void)old;
+  (void)now;
+  any_close(ud);
+}
+static void any_cleanup(void *ud) { any_close(ud); }
+static void any_effect_with_cleanup(void *ud) {
+  any_closer *k = ud;
+  volt_get(k->s);
+  volt_on_cleanup(k->rt, any_cleanup, k);
+}
+static bool any_on(volt_val v, void *ud) {
+  (void)v;
+  (void)ud;
+  any_close(any_k);
+  return true;
+}
+static volt_val any_comp(void *ud) {
+  any_closer *k = ud;
+  int64_t v = volt_as_int(volt_get(k->s));
+  if (k->place == 4) any_close(k);
+  return volt_int(v);
+}
+static void any_reads_comp(void *ud) { volt_get((volt_node *)ud); }
+
+START_TEST(close_from_any_callback) {
+  for (int place = 0; place < 5; place++) {
+    h_env e;
+    any_closer k;
+    memset(&k, 0, sizeof k);
+    k.place = place;
+    any_k = &k;
+    h_env_open(&e, _i, NULL);
+    k.rt = e.rt;
+    k.s = volt_signal(e.rt, volt_int(0), NULL);
+    ck_assert_ptr_nonnull(k.s);
+    volt_node *fx = NULL, *ev = NULL;
+    volt_token_opts to;
+    memset(&to, 0, sizeof to);
+    switch (place) {
+    case 0: ck_assert_ptr_nonnull(volt_effect(e.rt, any_effect, &k)); break;
+    case 1: ck_assert_ptr_nonnull(volt_watch(k.s, any_watch, &k)); break;
+    case 2: fx = volt_effect(e.rt, any_effect_with_cleanup, &k); ck_assert_ptr_nonnull(fx); break;
+    case 3:
+      ev = volt_event(e.rt);
+      to.on = any_on;
+      ck_assert_ptr_nonnull(volt_token(e.rt, ev, 0, &to));
+      break;
+    default: {
+      volt_node *c = volt_computed(e.rt, any_comp, &k, NULL);
+      ck_assert_ptr_nonnull(volt_effect(e.rt, any_reads_comp, c));
+    }
+    }
+    k.armed = 1;
+    if (place == 2)
+      volt_dispose(fx);
+    else if (place == 3)
+      (void)volt_emit(ev, volt_int(1));
+    else
+      (void)volt_set(k.s, volt_int(1));
+    if (e.lp) {
+      ck_assert_int_eq(uv_run(e.lp, UV_RUN_DEFAULT), 0);
+      ck_assert_int_eq(uv_loop_close(e.lp), 0);
+    }
+    ck_assert_int_eq(k.calls, 1);
+    ck_assert_int_eq(k.closed, 1);
+    ck_assert_uint_eq(e.alloc.live_bytes, 0);
+  }
+}
+END_TEST
+
 /* issue: a root cleanup that registers another each time it runs cannot
  * hold the close (the passes are bounded), and a root cleanup registered
  * after the close ran them is refused (VOLT_ECLOSING) instead of being
@@ -1084,6 +1184,7 @@ static Suite *runtime_suite(void) {
   tcase_add_loop_test(tc, close_from_scope_and_untrack_bodies, 0, 3);
   tcase_add_loop_test(tc, close_from_on_error_eloop, 0, 3);
   tcase_add_loop_test(tc, close_from_release_hook_during_read, 0, 3);
+  tcase_add_loop_test(tc, close_from_any_callback, 0, 3);
   tcase_add_test(tc, deferred_unobserved_write_settles);
   tcase_add_test(tc, deferred_pending_flush_runs_in_next_uv_run);
   tcase_add_loop_test(tc, timer_driven_effect, 0, 2);

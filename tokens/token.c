@@ -102,9 +102,15 @@ static bool fp_eq(volt_val a, volt_val b) {
   return volt_val_eq(a, b);
 }
 
-static bool tok_on(volt__token *t, volt_val v) {
-  if (t->on) return t->on(v, t->ud);
-  return t->src_event || v.tag != VOLT_NIL;
+/* Does v count? `on` is user code: entered like any (a volt_rt_close it
+ * calls waits for the call that asked to end). */
+static bool tok_on(volt__core *c, volt__token *t, volt_val v) {
+  if (!t->on) return t->src_event || v.tag != VOLT_NIL;
+  volt__context saved;
+  volt__enter(c, &saved, (volt__context){NULL, NULL, c->cx.computing});
+  bool yes = t->on(v, t->ud);
+  volt__leave(c, &saved);
+  return yes;
 }
 
 static void tok_notify(volt__core *c, volt__token *t) {
@@ -188,7 +194,7 @@ static bool tok_pull(volt__core *c, volt__token *t) {
   if (fp_eq(t->last, v)) return true;
   fp_drop(c, &t->last);
   t->last = fp_make(c, v);
-  if (tok_on(t, v)) tok_fire(c, t, v);
+  if (tok_on(c, t, v)) tok_fire(c, t, v);
   return true;
 }
 
@@ -216,7 +222,7 @@ void volt__token_dispose(volt__core *c, volt_node *n) {
 void volt__token_occurrence(volt__core *c, volt_node *tok, volt_val payload) {
   volt__token *t = tok_data(c, tok);
   if (!t || !t->src_event) return;
-  if (tok_on(t, payload)) tok_fire(c, t, payload);
+  if (tok_on(c, t, payload)) tok_fire(c, t, payload);
 }
 
 int volt__token_apply(volt__core *c, void *tok, volt_ack ack, bool ok, int code, const char *msg) {
@@ -254,7 +260,7 @@ int volt__token_apply(volt__core *c, void *tok, volt_ack ack, bool ok, int code,
         fp_drop(c, &t->last);
         t->last = fp_make(c, v);
       }
-      if (tok_on(t, v)) tok_mint(c, t, tok_own(c, t, v));
+      if (tok_on(c, t, v)) tok_mint(c, t, tok_own(c, t, v));
     }
   }
   tok_notify(c, t);
@@ -309,7 +315,7 @@ volt_node *volt__token_make(volt_rt *rt, volt_node *source, unsigned flags,
     volt_val v;
     if (!peek_src(c, t, source, &v)) return NULL; /* disposed by the source's code */
     t->last = fp_make(c, v);
-    if (tok_on(t, v)) {
+    if (tok_on(c, t, v)) {
       tok_mint(c, t, tok_own(c, t, v));
       volt__set_value(n, volt_int(t->state));
     }
