@@ -42,13 +42,17 @@ extern "C" {
  * libuv error from initialising handles; *out is untouched on error. */
 VOLT_EXTERN int volt_rt_new(volt_rt **out, uv_loop_t *loop, const volt_config *cfg);
 
-/* Closes the runtime: disposes the whole graph (running cleanups and release
- * hooks), closes the runtime's own uv handles and calls on_closed(ud) (may be
- * NULL) from the loop once they are closed; a loop-less runtime calls it
- * before returning. After the host's uv_run returns, uv_loop_close succeeds.
- * Called during a flush, the close happens when the flush ends. Calling it
- * twice, or from another thread, does nothing. The runtime's memory is freed
- * after on_closed has run and the last volt_rt_release has happened. */
+/* Loop thread. Closes the runtime: disposes the whole graph (running cleanups
+ * and release hooks), closes the runtime's own uv handles and calls
+ * on_closed(ud) (may be NULL) from the loop once they are closed; a loop-less
+ * runtime calls it before returning. After the host's uv_run returns,
+ * uv_loop_close succeeds. Called from a callback volt makes (effect,
+ * computed, watcher, scope or untracked body, cleanup, release hook,
+ * on_error, a token's on), the close happens when the outermost volt call
+ * returns. Calling it twice before the close happened, or from another
+ * thread, does nothing. The runtime's memory is freed after on_closed has run
+ * and the last volt_rt_release has happened (a loop-less runtime: when the
+ * close happens; do not call it again after that). */
 VOLT_EXTERN void volt_rt_close(volt_rt *rt, void (*on_closed)(void *ud), void *ud);
 
 /* Any thread. Keeps the runtime's memory alive for a thread that will ack or
