@@ -45,6 +45,11 @@
 #define NN (MS + MC)
 #define MAXR 3
 #define BATCHES 1500
+/* Operations per run by default: the suite's 14 runs apply at least 140,000
+ * (CI runs them in every build). VOLT_MODEL_OPS=N asks for N per run:
+ *   VOLT_MODEL_OPS=100000 meson test -C build model --timeout-multiplier 0
+ * applies at least 1,400,000. */
+#define MIN_OPS 10000L
 
 enum { OP_SUM2, OP_SUM3, OP_COND, OP_MOD3, OP_MIN, OP_GT, OP_GATE, OP_COUNT };
 
@@ -122,12 +127,13 @@ struct model {
   int violations;
   char first[512];
   long evals, effect_runs, watch_calls, mid_reads, spurious_tolerated;
+  long ops; /* writes, mid-batch reads and effect replacements applied */
   bool trace;
   bool deferred; /* writes outside a batch on a deferred runtime */
   /* nested mode */
   bool nested;
   mkid *kids;
-  int nkids;
+  int nkids, kid_cap; /* kid_cap: MAXKIDS, or more for long runs */
   int cur_kid[ME], prev_kid[ME];
   long kid_runs;
 };
@@ -341,7 +347,7 @@ static void kid_retire(model *m, int i, const char *when) {
 
 static void kid_spawn(model *m, int i) {
   mkid *k;
-  if (m->nkids >= MAXKIDS) return;
+  if (m->nkids >= m->kid_cap) return;
   k = &m->kids[m->nkids];
   memset(k, 0, sizeof *k);
   k->m = m;
@@ -459,6 +465,7 @@ static void one_batch(model *m, bool peek_all) {
     int i = rndn(m, ME);
     if (m->trace) fprintf(stderr, "# churn effect %d\n", i);
     m->eff[i].live = false;
+    m->ops++;
     volt_dispose(m->eff[i].n);
     if (m->nested) kid_retire(m, i, "with its parent");
     m->eff[i].n = NULL;
@@ -487,10 +494,12 @@ static void one_batch(model *m, bool peek_all) {
     model_write(m, s, v);
     if (m->trace) fprintf(stderr, "# batch %llu: set s%d = %lld\n", (unsigned long long)m->batch, s, (long long)v);
     ck_assert_int_eq(volt_set(m->node[s], volt_int(v)), 0);
+    m->ops++;
     if (rndn(m, 12) == 0) { /* read a computed in the middle of the batch */
       int j = rndn(m, MC);
       volt_val x = volt_peek(m->node[MS + j]);
       m->mid_read_batch = true;
+      m->ops++;
       m->mid_reads++;
       if (volt_tag(x) != VOLT_INT || volt_as_int(x) != m->cur[MS + j])
         viol(m, "mid-batch read of computed %d = %lld, model %lld", j, (long long)volt_as_int(x),
@@ -611,12 +620,18 @@ static void run_model(int run, uint64_t seed, bool peek_all, int mode, bool nest
   model *m = calloc(1, sizeof *m);
 
   ck_assert_ptr_nonnull(m);
+  /* At least BATCHES batches, and at least the operation count asked for
+   * (VOLT_MODEL_OPS per run; MIN_OPS by default). */
+  long want = MIN_OPS;
+  const char *env = getenv("VOLT_MODEL_OPS");
+  if (env && atol(env) > 0 && atol(env) < 100000000L) want = atol(env);
   m->rng = seed;
   m->trace = getenv("VOLT_TEST_TRACE") != NULL;
   m->nested = nested;
   for (int i = 0; i < ME; i++) m->cur_kid[i] = m->prev_kid[i] = -1;
   if (nested) {
-    m->kids = calloc(MAXKIDS, sizeof *m->kids);
+    m->kid_cap = want * 3 > MAXKIDS ? (int)(want * 3) : MAXKIDS; /* a child per run or so */
+    m->kids = calloc((size_t)m->kid_cap, sizeof *m->kids);
     ck_assert_ptr_nonnull(m->kids);
   }
   h_env_open(&e, mode, NULL);
@@ -624,7 +639,7 @@ static void run_model(int run, uint64_t seed, bool peek_all, int mode, bool nest
   m->rt = e.rt;
   build(m);
   ck_assert_msg(m->violations == 0, "run %d: %s", run, m->first);
-  for (int b = 0; b < BATCHES; b++) {
+  for (int b = 0; b < BATCHES || m->ops < want; b++) {
     one_batch(m, peek_all || b % 64 == 63);
     ck_assert_msg(m->violations == 0, "run %d: %d violations, first: %s", run, m->violations,
                   m->first);
@@ -636,12 +651,13 @@ static void run_model(int run, uint64_t seed, bool peek_all, int mode, bool nest
   ck_assert_int_gt(m->evals, BATCHES);
   if (nested) {
     ck_assert_int_gt(m->kid_runs, BATCHES / 4);
-    ck_assert_int_lt(m->nkids, MAXKIDS);
+    ck_assert_int_lt(m->nkids, m->kid_cap);
   }
   if (getenv("VOLT_TEST_VERBOSE"))
     fprintf(stderr, "# run %d%s: %ld evals, %ld effect runs, %ld child runs, %ld watcher calls, "
-                    "%ld mid reads, %ld tolerated\n", run, nested ? " (nested)" : "", m->evals,
-            m->effect_runs, m->kid_runs, m->watch_calls, m->mid_reads, m->spurious_tolerated);
+                    "%ld mid reads, %ld tolerated, %ld ops\n", run, nested ? " (nested)" : "", m->evals,
+            m->effect_runs, m->kid_runs, m->watch_calls, m->mid_reads, m->spurious_tolerated,
+            m->ops);
   for (int i = 0; i < MW; i++) ck_assert_int_eq(volt_unwatch(m->wat[i].w), 0);
   h_env_close(&e);
   /* every child that ever lived was cleaned up exactly once per run */
