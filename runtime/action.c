@@ -222,5 +222,5 @@ volt_node *volt_action(volt_rt *rt, volt_node *source, unsigned flags, volt_work
   volt_ack ack = volt_token_ack(n);
   volt__leave(c, &saved);
   if (!volt_ack_is_none(ack)) dispatch(c, a, ack);
-  return n;
+  return volt__constructed(c, n); /* what the source's code queued */
 }

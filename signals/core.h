@@ -598,6 +598,15 @@ static inline int volt__maybe_flush(volt__core *c) {
   }
   return volt__maybe_flush_slow(c);
 }
+/* The end of a constructor whose making ran user code (a source brought up
+ * to date): flushes what that code queued, as a write would. NULL for a
+ * node disposed meanwhile, or by a close that code asked for (c may be
+ * gone after this). */
+static inline volt_node *volt__constructed(volt__core *c, volt_node *n) {
+  bool gone = !n || (n->flags & VOLT__F_DISPOSED) || (c->close_pending && !c->depth);
+  volt__maybe_flush(c);
+  return gone ? NULL : n;
+}
 /* The same without freeing the limbo afterwards (the caller still looks at
  * a node). */
 int volt__flush_if_allowed(volt__core *c);

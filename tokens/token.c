@@ -329,7 +329,9 @@ fail:
 /* Loop thread. See volt/token.h. */
 volt_node *volt_token(volt_rt *rt, volt_node *source, unsigned flags,
                       const volt_token_opts *opts) {
-  return volt__token_make(rt, source, flags, opts, &volt__token_kind);
+  volt_node *n = volt__token_make(rt, source, flags, opts, &volt__token_kind);
+  if (!rt || !volt__on_loop(VOLT__CORE(rt))) return n;
+  return volt__constructed(VOLT__CORE(rt), n); /* what the source's code queued */
 }
 
 /* A live token on the loop thread, or NULL with *err set. */
