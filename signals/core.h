@@ -434,18 +434,20 @@ static inline void volt__set_value(volt_node *n, volt_val v) {
              ((uint32_t)v.tag << VOLT__VT_SHIFT);
 }
 
-/* volt__store for a node without hooks that holds no error, and a value
- * that is not an error: the same tag and bits mean equal, and so do two
- * NUMs that compare equal or are both NaN (volt_val_eq). */
+/* For a node without hooks that holds no error, and a value that is not an
+ * error: does it hold v already? The same tag and bits mean equal, and so
+ * do two NUMs that compare equal or are both NaN (volt_val_eq). The store
+ * then keeps v unless it does. */
+static inline bool volt__holds_plain(const volt_node *n, volt_val v) {
+  uint32_t f = n->flags, vt = (uint32_t)v.tag << VOLT__VT_SHIFT;
+  if ((f & (VOLT__F_HAS_VALUE | VOLT__VT_MASK)) != (VOLT__F_HAS_VALUE | vt)) return false;
+  return n->val.i == volt__payload_of(v) ||
+         (v.tag == VOLT_NUM && (n->val.n == v.u.n || (n->val.n != n->val.n && v.u.n != v.u.n)));
+}
 static inline bool volt__store_plain(volt_node *n, volt_val v) {
-  uint32_t f = n->flags;
-  uint32_t vt = (uint32_t)v.tag << VOLT__VT_SHIFT;
+  if (volt__holds_plain(n, v)) return false;
+  uint32_t f = n->flags, vt = (uint32_t)v.tag << VOLT__VT_SHIFT;
   int64_t p = volt__payload_of(v);
-  if ((f & (VOLT__F_HAS_VALUE | VOLT__VT_MASK)) == (VOLT__F_HAS_VALUE | vt)) {
-    if (n->val.i == p) return false;
-    if (v.tag == VOLT_NUM && (n->val.n == v.u.n || (n->val.n != n->val.n && v.u.n != v.u.n)))
-      return false;
-  }
   n->val.i = p;
   n->flags = (f & ~VOLT__VT_MASK) | vt | VOLT__F_HAS_VALUE;
   return true;

@@ -83,16 +83,10 @@ int volt_set(volt_node *n, volt_val v) {
   if ((f & (VOLT__F_ALIVE | VOLT__F_DISPOSED | VOLT__F_DIRTY | VOLT__F_EQUALS | VOLT__F_RELEASE |
             VOLT__F_VERR)) == VOLT__F_ALIVE &&
       v.tag != VOLT_ERR && volt__kind_of(n) == &volt__signal_kind && !c->cx.computing) {
-    int64_t p = volt__payload_of(v);
-    uint32_t vt = (uint32_t)v.tag << VOLT__VT_SHIFT;
-    if ((f & VOLT__VT_MASK) == vt &&
-        (n->val.i == p ||
-         (v.tag == VOLT_NUM && (n->val.n == v.u.n || (n->val.n != n->val.n && v.u.n != v.u.n)))))
-      return 0;
     if (!n->subs) {
-      n->val.i = p;
-      n->flags = (f & ~VOLT__VT_MASK) | vt;
+      if (!volt__store_plain(n, v)) return 0; /* the same value */
     } else {
+      if (volt__holds_plain(n, v)) return 0;
       v.flags = 0;
       n->u.pending = v;
       n->flags = f | VOLT__F_DIRTY;

@@ -162,14 +162,7 @@ int volt_emit(volt_node *ev, volt_val payload) {
   volt__core *c = volt__core_of(ev);
   if (!volt__on_loop(c)) return VOLT_ETHREAD;
   if (volt__live(ev) != c || volt__kind_of(ev) != &volt__event_kind) return VOLT_EINVAL;
-  if (volt__writes_refused(c) || c->closing) {
-    payload.flags = 0;
-    volt__release_now(c, ev, payload);
-    return volt__writes_refused(c) ? VOLT_EPERM : VOLT_ECLOSING;
-  }
-  int rc = emit_now(c, ev, payload);
-  int f = volt__maybe_flush(c);
-  return rc ? rc : f;
+  return volt__event_fire(c, ev, payload);
 }
 
 /* An occurrence posted from another thread, applied on the loop thread. */
