@@ -600,8 +600,9 @@ static inline int volt__maybe_flush(volt__core *c) {
   }
   return volt__maybe_flush_slow(c);
 }
-/* The end of a constructor whose making ran user code (a source brought up
- * to date): flushes what that code queued, as a write would. NULL for a
+/* The end of a constructor whose making ran user code (an effect's first
+ * run, a scope's body, a token's source brought up to date): flushes what
+ * that code queued, as a write would. NULL for a
  * node disposed meanwhile, or by a close that code asked for (c may be
  * gone after this). */
 static inline volt_node *volt__constructed(volt__core *c, volt_node *n) {

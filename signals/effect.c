@@ -52,9 +52,5 @@ volt_node *volt_effect(volt_rt *rt, void (*fn)(void *ud), void *ud) {
   n->u.f.fn.run = fn;
   n->u.f.ud = ud;
   execute(c, n);
-  /* Disposed, or about to be: a close its first run asked for happens in
-   * the flush below (c may be gone after it). */
-  bool gone = (n->flags & VOLT__F_DISPOSED) || (c->close_pending && !c->depth);
-  volt__maybe_flush(c);
-  return gone ? NULL : n;
+  return volt__constructed(c, n); /* what its first run queued */
 }

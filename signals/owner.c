@@ -300,11 +300,7 @@ volt_node *volt_scope(volt_rt *rt, void (*fn)(void *ud), void *ud) {
   c->open -= open;
   volt__leave(c, &saved);
   volt__run_ended(c, n);
-  /* Disposed, or about to be: a close the body asked for happens in the
-   * flush below (c may be gone after it). */
-  bool gone = (n->flags & VOLT__F_DISPOSED) || (c->close_pending && !c->depth);
-  volt__maybe_flush(c);
-  return gone ? NULL : n;
+  return volt__constructed(c, n); /* what the body queued */
 }
 
 int volt_on_cleanup(volt_rt *rt, void (*fn)(void *ud), void *ud) {
