@@ -24,19 +24,26 @@ enum {
 
 struct volt_rt {
   volt__core core; /* must stay first */
+  /* What other threads read or write: apart from the loop thread's fields
+   * (see volt__core's first fields). */
+  struct volt__inbox *inbox; /* NULL until first needed or loop-less */
+  atomic_int refs; /* 1 for the loop side + one per volt_rt_acquire */
+  atomic_bool close_begun;
+  /* keep-alive (runtime/inbox.c): volt_rt_acquire holds; the inbox's
+   * uv_async_t is ref'd while it is > 0 (changed on the loop thread only) */
+  atomic_int acquired;
+  char apart_[64];
+
   uv_loop_t *loop; /* NULL: loop-less */
   uv_prepare_t prepare; /* deferred flush before the loop blocks */
   uv_check_t check;     /* deferred flush after poll */
   bool handles_open;
   unsigned open_handles; /* handles whose close callback has not run */
   bool flush_scheduled;
-  struct volt__inbox *inbox; /* NULL until first needed or loop-less */
   unsigned max_in_flight;
   size_t work_in_flight; /* jobs out: queued in the runtime or running */
 
   /* close and lifetime (napi thread-safe function model) */
-  atomic_int refs; /* 1 for the loop side + one per volt_rt_acquire */
-  atomic_bool close_begun;
   void (*on_closed)(void *ud);
   void *on_closed_ud;
   bool closed_called;
@@ -54,10 +61,6 @@ struct volt_rt {
   bool publish_due;    /* loop thread: runners to start from the prepare phase */
   uint8_t work_batch;  /* loop thread: VOLT__BATCH_*: results are coming
                           back; runners for work they set off wait */
-
-  /* keep-alive (runtime/inbox.c): volt_rt_acquire holds; the inbox's
-   * uv_async_t is ref'd while it is > 0 (changed on the loop thread only) */
-  atomic_int acquired;
 };
 
 /* Called by the runtime when the last reference is dropped. */

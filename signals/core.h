@@ -231,6 +231,16 @@ typedef struct volt__slab {
 } volt__slab;
 
 struct volt__core {
+  /* What other threads read (volt_ack_ok, volt_emit_async): written on the
+   * loop thread only at creation and close, and kept on cache lines of
+   * their own. Sharing a line with a field the loop thread writes all the
+   * time (the context, the epoch) made every cross-thread ack miss the
+   * cache on it. */
+  const void *thread_tag; /* the address of a thread-local byte of the loop thread */
+  /* Any thread: queue m for the loop thread (runtime/inbox.c). */
+  int (*post)(volt__core *c, const struct volt__msg *m);
+  char apart_[64];
+
   /* memory */
   volt_realloc_fn realloc;
   void *realloc_ud;
@@ -253,9 +263,6 @@ struct volt__core {
   uint32_t pinned;      /* > 0: the limbo is not freed (a read looks on) */
   bool shrink_due;      /* memory can be given back (memory.c) */
   uint32_t peak_slabs, peak_edge_cap, ticks; /* recent use (memory.c) */
-
-  /* thread identity: the address of a thread-local byte of the loop thread */
-  const void *thread_tag;
 
   /* the context of the code running now */
   volt__context cx;
@@ -299,8 +306,6 @@ struct volt__core {
   void (*on_error)(volt_rt *rt, int code, const char *msg, void *ud);
   void *on_error_ud;
   void (*stats_extra)(volt__core *c, volt_stats_t *s); /* runtime/: its counters */
-  /* Any thread: queue m for the loop thread (runtime/inbox.c). */
-  int (*post)(volt__core *c, const struct volt__msg *m);
   struct volt__tokens *tokens; /* tokens/: its handle table */
   void (*tokens_free)(volt__core *c);
 };
