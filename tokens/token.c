@@ -22,24 +22,27 @@
 #include "tokens/tokens.h"
 
 typedef struct volt__token {
+  /* What an ack reads and writes comes first, on the record's first cache
+   * line (an ack from another thread touches nothing else of it unless it
+   * fails or re-arms). */
   volt_node *node;
-  volt_node *src;
   uint32_t id;  /* handle slot */
   uint8_t state;
   uint8_t flags; /* VOLT_TOKEN_* */
   bool src_event;
-  bool pulling;     /* re-entrancy guard while peeking the source */
   bool has_dropped; /* REARM + event source: an occurrence was dropped */
-  volt_val err;     /* owned; NIL unless FAILED */
+  volt__token_hook hook;
+  void *hook_ud;
   volt_val stamp;   /* owned (copy hook / copied message); NIL: none */
+  volt_node *src;
+  bool pulling;     /* re-entrancy guard while peeking the source */
+  volt_val err;     /* owned; NIL unless FAILED */
   volt_val last;    /* state source: the last value seen (ERR message owned;
                        a PTR is compared by address, never dereferenced) */
   volt_val dropped; /* REARM + event source: newest dropped payload, owned */
   bool (*on)(volt_val v, void *ud);
   volt_val (*copy)(volt_val v, void *ud);
   void *ud;
-  volt__token_hook hook;
-  void *hook_ud;
 } volt__token;
 
 /* The value (the status) was set when the transition happened: settling it
