@@ -213,7 +213,7 @@ void volt__dispose(volt__core *c, volt_node *root) {
     while (kid && !(kid->flags & (VOLT__F_DISPOSED | VOLT__F_RUNNING)) && !kid->ext &&
            !(kid->deps | kid->subs)) {
       dispose_newest_leaf(c, kid, x);
-      if (cur->flags & VOLT__F_DISPOSED) goto out;
+      if (cur->flags & VOLT__F_DISPOSED) goto restart;
       kid = last_kid(x);
     }
 #endif
@@ -224,7 +224,7 @@ void volt__dispose(volt__core *c, volt_node *root) {
         /* No extension: no children, no cleanups. Disposed from here (what
          * it runs may dispose cur: then, as below, the walk ends). */
         dispose_one(c, kid);
-        if (cur->flags & VOLT__F_DISPOSED) break;
+        if (cur->flags & VOLT__F_DISPOSED) goto restart;
       } else {
         cur = kid;
       }
@@ -232,12 +232,21 @@ void volt__dispose(volt__core *c, volt_node *root) {
     }
     volt_node *parent = cur == root ? NULL : volt__owner_of(c, cur);
     dispose_one(c, cur);
-    if (!parent || (parent->flags & VOLT__F_DISPOSED)) break;
-    cur = parent;
+    if (cur == root) break;
+    if (parent && !(parent->flags & VOLT__F_DISPOSED)) {
+      cur = parent;
+      continue;
+    }
+  restart:
+    /* What ran disposed the node the walk stood on, or its parent: either a
+     * disposal further up the stack has it (and will go on), or a nested
+     * one that is over (a computed's reset when it lost its last
+     * subscriber). Start again from the root: what is disposed is cut
+     * loose on the way, the rest is disposed here. Every turn disposes or
+     * cuts loose one node, so the walk ends. */
+    if (root->flags & VOLT__F_DISPOSED) break;
+    cur = root;
   }
-#if VOLT_FAST_PATHS
-out:
-#endif
   c->depth--;
 }
 

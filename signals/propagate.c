@@ -159,11 +159,16 @@ static void drop_orphans(volt__core *c) {
   c->dropping = true;
   while (c->orphans.len) {
     volt_node *n = c->orphans.at[--c->orphans.len];
-    if (n->subs || (n->flags & (VOLT__F_DISPOSED | VOLT__F_RUNNING)) || !n->deps) continue;
+    if (n->subs || (n->flags & (VOLT__F_DISPOSED | VOLT__F_RUNNING)) ||
+        !(n->deps || (n->flags & VOLT__F_OWNS)))
+      continue;
     uint32_t e;
     while ((e = n->deps)) unlink_edge(c, e);
     n->deps_tail = 0;
     n->flags |= VOLT__F_DIRTY;
+    /* What its last run made goes too, newest first, as a re-run would
+     * dispose it: nothing is left working for a value nobody watches. */
+    if (n->flags & VOLT__F_OWNS) volt__reset_owner(c, n);
   }
   c->dropping = false;
 }
