@@ -132,7 +132,8 @@ enum {
   F_HOLD = 1u << 4,     /* volt_rt_acquire before (and volt_rt_release after) */
   F_RT2 = 1u << 5,      /* a second runtime with a pending token */
   F_STREAMS = 1u << 6,  /* streams for volt_read_source */
-  F_FILE = 1u << 7      /* a temporary file for volt_dump_dot */
+  F_FILE = 1u << 7,     /* a temporary file for volt_dump_dot */
+  F_OTHER_LOOP = 1u << 8 /* with F_THREAD: the thread is another runtime's loop thread */
 };
 
 typedef struct row {
@@ -226,8 +227,12 @@ static const row rows[] = {
      dot_file},
     {"volt_node_name", "NULL node", W_STR, 0, "", 0, NULL, name_null},
     {"volt_node_name", "from another thread", W_STR, 0, "", F_THREAD, NULL, name_s},
+    {"volt_node_name", "from another runtime's loop thread", W_STR, 0, "", F_THREAD | F_OTHER_LOOP,
+     NULL, name_s},
     {"volt_node_rt", "NULL node", W_NULL, 0, NULL, 0, NULL, node_rt_null},
     {"volt_node_rt", "from another thread", W_NULL, 0, NULL, F_THREAD, NULL, node_rt_s},
+    {"volt_node_rt", "from another runtime's loop thread", W_NULL, 0, NULL, F_THREAD | F_OTHER_LOOP,
+     NULL, node_rt_s},
     /* ---- signals, computeds, effects (graph.h) ---- */
     {"volt_signal", "NULL rt", W_NULL, 0, NULL, 0, NULL, signal_null_rt},
     {"volt_signal", "init of tag 6", W_NULL, 0, NULL, 0, NULL, signal_tag6},
@@ -235,6 +240,8 @@ static const row rows[] = {
     {"volt_signal", "init of tag 16", W_NULL, 0, NULL, 0, NULL, signal_tag16},
     {"volt_signal", "init of tag 32", W_NULL, 0, NULL, 0, NULL, signal_tag32},
     {"volt_signal", "from another thread", W_NULL, 0, NULL, F_THREAD, NULL, signal_ok},
+    {"volt_signal", "from another runtime's loop thread", W_NULL, 0, NULL, F_THREAD | F_OTHER_LOOP,
+     NULL, signal_ok},
     {"volt_signal", "after the close began", W_NULL, 0, NULL, F_CLOSED, NULL, signal_ok},
     {"volt_computed", "NULL rt", W_NULL, 0, NULL, 0, NULL, computed_null_rt},
     {"volt_computed", "NULL fn", W_NULL, 0, NULL, 0, NULL, computed_null_fn},
@@ -255,14 +262,20 @@ static const row rows[] = {
     {"volt_set", "a value of tag 16", W_INT, EINV, NULL, 0, NULL, set_tag16},
     {"volt_set", "a value of tag 32", W_INT, EINV, NULL, 0, NULL, set_tag32},
     {"volt_set", "from another thread", W_INT, ETHR, NULL, F_THREAD, NULL, set_ok},
+    {"volt_set", "from another runtime's loop thread", W_INT, ETHR, NULL, F_THREAD | F_OTHER_LOOP,
+     NULL, set_ok},
     {"volt_get", "NULL node", W_ERR, EINV, NULL, 0, NULL, get_null},
     {"volt_get", "an effect", W_ERR, EINV, NULL, 0, NULL, get_effect},
     {"volt_get", "a scope", W_ERR, EINV, NULL, 0, NULL, get_scope},
     {"volt_get", "from another thread", W_ERR, ETHR, NULL, F_THREAD, NULL, get_s},
+    {"volt_get", "from another runtime's loop thread", W_ERR, ETHR, NULL, F_THREAD | F_OTHER_LOOP,
+     NULL, get_s},
     {"volt_peek", "NULL node", W_ERR, EINV, NULL, 0, NULL, peek_null},
     {"volt_peek", "an effect", W_ERR, EINV, NULL, 0, NULL, peek_effect},
     {"volt_peek", "a scope", W_ERR, EINV, NULL, 0, NULL, peek_scope},
     {"volt_peek", "from another thread", W_ERR, ETHR, NULL, F_THREAD, NULL, peek_s},
+    {"volt_peek", "from another runtime's loop thread", W_ERR, ETHR, NULL, F_THREAD | F_OTHER_LOOP,
+     NULL, peek_s},
     {"volt_untrack", "NULL rt", W_VOID, 0, NULL, 0, NULL, untrack_null_rt},
     {"volt_untrack", "NULL fn", W_VOID, 0, NULL, 0, NULL, untrack_null_fn},
     {"volt_untrack", "from another thread", W_VOID, 0, NULL, F_THREAD, NULL, untrack_ok},
@@ -280,9 +293,13 @@ static const row rows[] = {
     {"volt_watch", "an effect", W_NULL, 0, NULL, 0, NULL, watch_effect},
     {"volt_watch", "a scope", W_NULL, 0, NULL, 0, NULL, watch_scope},
     {"volt_watch", "from another thread", W_NULL, 0, NULL, F_THREAD, NULL, watch_ok},
+    {"volt_watch", "from another runtime's loop thread", W_NULL, 0, NULL, F_THREAD | F_OTHER_LOOP,
+     NULL, watch_ok},
     {"volt_unwatch", "NULL watcher", W_INT, EINV, NULL, 0, NULL, unwatch_null},
     {"volt_unwatch", "a signal, not a watcher", W_INT, EINV, NULL, 0, NULL, unwatch_signal},
     {"volt_unwatch", "from another thread", W_INT, ETHR, NULL, F_THREAD, NULL, unwatch_ok},
+    {"volt_unwatch", "from another runtime's loop thread", W_INT, ETHR, NULL,
+     F_THREAD | F_OTHER_LOOP, NULL, unwatch_ok},
     /* ---- ownership (graph.h) ---- */
     {"volt_scope", "NULL rt", W_NULL, 0, NULL, 0, NULL, scope_null_rt},
     {"volt_scope", "NULL fn", W_NULL, 0, NULL, 0, NULL, scope_null_fn},
@@ -294,6 +311,8 @@ static const row rows[] = {
     {"volt_on_cleanup", "after the close began", W_INT, ECLS, NULL, F_CLOSED, NULL, cleanup_ok},
     {"volt_dispose", "NULL node", W_VOID, 0, NULL, 0, NULL, dispose_null},
     {"volt_dispose", "from another thread", W_VOID, 0, NULL, F_THREAD, NULL, dispose_s},
+    {"volt_dispose", "from another runtime's loop thread", W_VOID, 0, NULL, F_THREAD | F_OTHER_LOOP,
+     NULL, dispose_s},
     /* ---- tokens (token.h) ---- */
     {"volt_token", "NULL rt", W_NULL, 0, NULL, 0, NULL, token_null_rt},
     {"volt_token", "NULL source", W_NULL, 0, NULL, 0, NULL, token_null_src},
@@ -307,6 +326,8 @@ static const row rows[] = {
     {"volt_token_status", "a signal", W_INT, EINV, NULL, 0, NULL, status_signal},
     {"volt_token_status", "an event", W_INT, EINV, NULL, 0, NULL, status_event},
     {"volt_token_status", "from another thread", W_INT, ETHR, NULL, F_THREAD, NULL, status_tok},
+    {"volt_token_status", "from another runtime's loop thread", W_INT, ETHR, NULL,
+     F_THREAD | F_OTHER_LOOP, NULL, status_tok},
     {"volt_token_ack", "NULL node", W_NONE, 0, NULL, 0, NULL, tack_null},
     {"volt_token_ack", "a signal", W_NONE, 0, NULL, 0, NULL, tack_signal},
     {"volt_token_ack", "from another thread", W_NONE, 0, NULL, F_THREAD, NULL, tack_tok},
@@ -369,6 +390,8 @@ static const row rows[] = {
     {"volt_emit", "a payload of tag 8", W_INT, EINV, NULL, 0, NULL, emit_tag8},
     {"volt_emit", "a payload of tag 32", W_INT, EINV, NULL, 0, NULL, emit_tag32},
     {"volt_emit", "from another thread", W_INT, ETHR, NULL, F_THREAD, NULL, emit_ok},
+    {"volt_emit", "from another runtime's loop thread", W_INT, ETHR, NULL, F_THREAD | F_OTHER_LOOP,
+     NULL, emit_ok},
     {"volt_emit_async", "NULL node", W_INT, EINV, NULL, 0, NULL, emit_async_null},
     {"volt_emit_async", "a signal (on the loop thread)", W_INT, EINV, NULL, 0, NULL,
      emit_async_signal},
@@ -427,6 +450,8 @@ static const row rows[] = {
     {"volt_dispatch", "a loop-less runtime", W_INT, EINV, NULL, F_LOOPLESS, NULL, dispatch_ok},
     {"volt_dispatch", "after the close began", W_INT, ECLS, NULL, F_CLOSED, NULL, dispatch_ok},
     {"volt_dispatch", "from another thread", W_INT, ETHR, NULL, F_THREAD, NULL, dispatch_ok},
+    {"volt_dispatch", "from another runtime's loop thread", W_INT, ETHR, NULL,
+     F_THREAD | F_OTHER_LOOP, NULL, dispatch_ok},
     {"volt_work_stamp", "NULL work", W_NIL, 0, NULL, 0, NULL, work_stamp_null},
     {"volt_work_cancelled", "NULL work", W_BOOL, 1, NULL, 0, NULL, work_cancelled_null},
     {"volt_action", "NULL rt", W_NULL, 0, NULL, 0, NULL, action_null_rt},
@@ -443,6 +468,8 @@ static const row rows[] = {
     {"volt_action_version", "NULL node", W_I64, EINV, NULL, 0, NULL, aversion_null},
     {"volt_action_version", "a token, not an action", W_I64, EINV, NULL, 0, NULL, aversion_token},
     {"volt_action_version", "from another thread", W_I64, ETHR, NULL, F_THREAD, NULL, aversion_act},
+    {"volt_action_version", "from another runtime's loop thread", W_I64, ETHR, NULL,
+     F_THREAD | F_OTHER_LOOP, NULL, aversion_act},
     {"volt_action_in_flight", "NULL node", W_INT, EINV, NULL, 0, NULL, ainflight_null},
     {"volt_action_in_flight", "a signal", W_INT, EINV, NULL, 0, NULL, ainflight_signal},
     {"volt_action_in_flight", "from another thread", W_INT, ETHR, NULL, F_THREAD, NULL,
@@ -1281,7 +1308,15 @@ typedef struct on_thread {
 
 static void thread_main(void *arg) {
   on_thread *t = arg;
+  volt_rt *mine = NULL;
+  /* F_OTHER_LOOP: this thread is the loop thread of a runtime of its own
+   * (loop-less), made before the call and closed after it. */
+  if ((t->r->flags & F_OTHER_LOOP) && volt_rt_new(&mine, NULL, NULL) != 0) {
+    t->o->bad = "the thread's own runtime could not be made";
+    return;
+  }
   t->r->call(t->f, t->o); /* records only: nothing asserts here */
+  if (mine) volt_rt_close(mine, NULL, NULL);
 }
 
 static void pump_close_cb(uv_async_t *h) { uv_close((uv_handle_t *)h, NULL); }
