@@ -171,7 +171,7 @@ static body status_null, status_signal, status_event, status_tok, tack_null, tac
 static body ack_none, ack_none_rt, ack_gen_next, ack_gen_prev, ack_sweep, ack_random,
     ack_null_rt, ack_used, ack_rt2, ack_disposed, ack_pending, ack_join_twice;
 static body fail_none, fail_gen_next, fail_used, fail_pending;
-static body join_null_rt, join_null_acks, join_nones, join_stale, join_rt2, join_live;
+static body join_null_rt, join_null_acks, join_empty, join_nones, join_stale, join_rt2, join_live;
 static body event_null_rt, event_ok, event_opts_null_rt, event_opts_ok, emit_null,
     emit_signal, emit_token, emit_timer, emit_tag8, emit_tag32, emit_ok, emit_async_null,
     emit_async_signal, emit_async_timer, emit_async_tag16, emit_async_ok;
@@ -345,6 +345,8 @@ static const row rows[] = {
     {"volt_ack_ok", "forged: every id and generation below 32 but the pending ones", W_INT, ESTL,
      NULL, 0, NULL, ack_sweep},
     {"volt_ack_ok", "forged: 256 random ids and generations", W_INT, ESTL, NULL, 0, NULL, ack_random},
+    {"volt_ack_ok", "forged: every id and generation below 32 but the live ones, a join live", W_INT,
+     ESTL, NULL, 0, p_join, ack_sweep},
     {"volt_ack_ok", "an id with a NULL runtime", W_INT, ESTL, NULL, 0, NULL, ack_null_rt},
     {"volt_ack_ok", "repeated (acked once already)", W_INT, ESTL, NULL, 0, NULL, ack_used},
     {"volt_ack_ok", "another runtime's (its id and generation on rt2)", W_INT, ESTL, NULL, F_RT2,
@@ -353,6 +355,8 @@ static const row rows[] = {
     {"volt_ack_ok", "a join acked twice", W_INT, ESTL, NULL, 0, p_join_acked, ack_join_twice},
     {"volt_ack_ok", "after the close began", W_INT, ECLS, NULL, F_CLOSED, NULL, ack_pending},
     {"volt_ack_ok", "VOLT_ACK_NONE from another thread", W_INT, EINV, NULL, F_THREAD, NULL, ack_none},
+    {"volt_ack_ok", "an id with a NULL runtime from another thread", W_INT, ESTL, NULL, F_THREAD,
+     NULL, ack_null_rt},
     {"volt_ack_ok", "the next generation from another thread (dropped when applied)", W_INT, 0,
      NULL, F_THREAD | F_HOLD | F_PUMP, NULL, ack_gen_next},
     {"volt_ack_ok", "repeated, from another thread (dropped when applied)", W_INT, 0, NULL,
@@ -371,6 +375,7 @@ static const row rows[] = {
      F_THREAD | F_HOLD | F_CLOSED, NULL, fail_pending},
     {"volt_ack_join", "NULL rt", W_NONE, 0, NULL, 0, NULL, join_null_rt},
     {"volt_ack_join", "NULL acks with n 2", W_NONE, 0, NULL, 0, NULL, join_null_acks},
+    {"volt_ack_join", "NULL acks with n 0", W_NONE, 0, NULL, 0, NULL, join_empty},
     {"volt_ack_join", "only VOLT_ACK_NONE children", W_NONE, 0, NULL, 0, NULL, join_nones},
     {"volt_ack_join", "only stale and forged children", W_NONE, 0, NULL, 0, NULL, join_stale},
     {"volt_ack_join", "only another runtime's live children", W_NONE, 0, NULL, F_RT2, NULL, join_rt2},
@@ -597,7 +602,10 @@ static void stats_ok(fx *f, out *o) {
 }
 static void dot_null_rt(fx *f, out *o) { o->rc = volt_dump_dot(NULL, f->file); }
 static void dot_null_file(fx *f, out *o) { o->rc = volt_dump_dot(f->e.rt, NULL); }
-static void dot_file(fx *f, out *o) { o->rc = volt_dump_dot(f->e.rt, f->file); }
+static void dot_file(fx *f, out *o) {
+  o->rc = volt_dump_dot(f->e.rt, f->file);
+  if (o->rc == VOLT_ETHREAD && ftell(f->file) != 0) o->bad = "something was written";
+}
 static void name_null(fx *f, out *o) {
   (void)f;
   o->str = volt_node_name(NULL);
@@ -769,7 +777,7 @@ static void ack_gen_prev(fx *f, out *o) {
 /* Records VOLT_ESTALE when every forged ack got it, otherwise the first
  * other result. */
 static bool is_live(const fx *f, volt_ack a) {
-  return volt_ack_eq(a, f->ack) || volt_ack_eq(a, f->ackb);
+  return volt_ack_eq(a, f->ack) || volt_ack_eq(a, f->ackb) || volt_ack_eq(a, f->join);
 }
 static void ack_sweep(fx *f, out *o) {
   o->rc = VOLT_ESTALE;
@@ -818,6 +826,7 @@ static void join_null_rt(fx *f, out *o) {
   o->ack = volt_ack_join(NULL, kids, 2);
 }
 static void join_null_acks(fx *f, out *o) { o->ack = volt_ack_join(f->e.rt, NULL, 2); }
+static void join_empty(fx *f, out *o) { o->ack = volt_ack_join(f->e.rt, NULL, 0); }
 static void join_nones(fx *f, out *o) {
   volt_ack kids[3] = {VOLT_ACK_NONE, VOLT_ACK_NONE, VOLT_ACK_NONE};
   o->ack = volt_ack_join(f->e.rt, kids, 3);
@@ -1419,6 +1428,9 @@ START_TEST(bad_input_row) {
                   r->fn, r->input);
     ck_assert_msg(f.runs == before.runs + 1 && h_int(volt_peek(f.c)) == 100,
                   "row %d (%s: %s): the effect did not follow a write after it", _i, r->fn,
+                  r->input);
+    ck_assert_msg(f.wcalls == before.wcalls + 1,
+                  "row %d (%s: %s): the watcher did not follow a write after it", _i, r->fn,
                   r->input);
   }
   fx_close(&f);
