@@ -16,16 +16,18 @@
  *     builds the fixture: a named signal s = 1, a computed c = 2 * s, an
  *     effect reading c (its runs counted), a watcher on s (its calls
  *     counted), a scope, an event with two tokens made pending by one
- *     occurrence (7), a token whose ack was used once already, and, on a
- *     loop, an idle action and an unwatched timer source;
+ *     occurrence (7), a token whose ack was used once already, a signal
+ *     and an event with a release hook (their PTR values are boxes whose
+ *     releases are counted), and, on a loop, an idle action and an
+ *     unwatched timer source;
  *  2. runs the row's own setup (a second runtime, a join, a disposed
  *     token, streams, the close...);
  *  3. takes a snapshot: every field of volt_stats, the counting
  *     allocator's live bytes and blocks, and peeks of the fixture (s, c,
  *     the event, the effect's runs, the watcher's calls, every token's
  *     status, the pending ack and stamp, the action's status, version and
- *     work in flight); takes it twice, to show that looking changes
- *     nothing;
+ *     work in flight, the releases of boxes); takes it twice, to show that
+ *     looking changes nothing;
  *  4. makes the call - on the loop thread, or (F_THREAD) on a new thread
  *     that only records what it got; the loop thread asserts after the
  *     join - and lets the loop apply what a thread queued (F_PUMP);
@@ -71,6 +73,8 @@ typedef struct fx {
   h_env e;
   int mode;
   volt_node *s, *c, *eff, *sc, *ev, *tok, *tokb, *ev2, *tok2, *ev3, *act, *tsrc;
+  volt_node *sp, *evp; /* a signal and an event with a release hook (PTR values) */
+  h_pool pool;         /* their boxes; a refused call's box stays the caller's */
   volt_watcher *w;
   volt_ack ack, ackb; /* the pending acks of tok and tokb */
   volt_ack used;      /* tok2's ack, acked once already */
@@ -85,6 +89,8 @@ typedef struct fx {
   volt_node *ev_r2, *tok_r2;
   volt_ack ack_r2;
   /* row setups */
+  volt_node *inner;   /* a computed whose function makes a call that is refused there */
+  int inner_rc;       /* what that call returned (INT_MIN: not made yet) */
   volt_ack join;      /* a join of ack and ackb */
   volt_ack disposed;  /* the ack of a pending token that was disposed */
   FILE *file;
@@ -155,6 +161,9 @@ static body stats_null_rt, stats_null_out, stats_ok, dot_null_rt, dot_null_file,
     name_null, name_s, node_rt_null, node_rt_s;
 static body signal_null_rt, signal_tag6, signal_tag8, signal_tag16, signal_tag32, signal_ok,
     computed_null_rt, computed_null_fn, computed_ok, effect_null_rt, effect_null_fn, effect_ok;
+static body signal_ptr_null_rt, signal_ptr_ok, set_computed_ptr, set_sp_ptr, emit_evp_ptr,
+    emit_async_evp_ptr;
+static body emit_async_evp_tag;
 static body set_null, set_computed, set_effect, set_event, set_token, set_timer, set_tag6,
     set_tag8, set_tag16, set_tag32, set_ok;
 static body get_null, get_effect, get_scope, get_s, peek_null, peek_effect, peek_scope, peek_s;
@@ -186,9 +195,11 @@ static body action_null_rt, action_null_src, action_null_work, action_flags,
     aversion_null, aversion_token, aversion_act, ainflight_null, ainflight_signal,
     ainflight_act;
 static body val_eq_tag32, strerror_unknown, strerror_min, err_name_unknown;
+static body peek_inner;
 
 /* Row setups. */
-static body p_join, p_join_acked, p_disposed_token, p_file_readonly;
+static body p_join, p_join_acked, p_disposed_token, p_file_readonly, p_in_computed_set,
+    p_in_computed_emit, p_in_computed_ack, p_in_computed_fail, p_in_computed_dispatch;
 
 /* ------------------------------------------------------------------------
  * The table
@@ -240,6 +251,10 @@ static const row rows[] = {
     {"volt_signal", "init of tag 16", W_NULL, 0, NULL, 0, NULL, signal_tag16},
     {"volt_signal", "init of tag 32", W_NULL, 0, NULL, 0, NULL, signal_tag32},
     {"volt_signal", "from another thread", W_NULL, 0, NULL, F_THREAD, NULL, signal_ok},
+    {"volt_signal", "NULL rt, a PTR init with a release hook (stays the caller's)", W_NULL, 0, NULL,
+     0, NULL, signal_ptr_null_rt},
+    {"volt_signal", "from another thread, a PTR init with a release hook (stays the caller's)",
+     W_NULL, 0, NULL, F_THREAD, NULL, signal_ptr_ok},
     {"volt_signal", "from another runtime's loop thread", W_NULL, 0, NULL, F_THREAD | F_OTHER_LOOP,
      NULL, signal_ok},
     {"volt_signal", "after the close began", W_NULL, 0, NULL, F_CLOSED, NULL, signal_ok},
@@ -253,6 +268,10 @@ static const row rows[] = {
     {"volt_effect", "after the close began", W_NULL, 0, NULL, F_CLOSED, NULL, effect_ok},
     {"volt_set", "NULL node", W_INT, EINV, NULL, 0, NULL, set_null},
     {"volt_set", "a computed", W_INT, EINV, NULL, 0, NULL, set_computed},
+    {"volt_set", "a computed, a PTR value (stays the caller's)", W_INT, EINV, NULL, 0, NULL,
+     set_computed_ptr},
+    {"volt_set", "from another thread, a PTR value (stays the caller's)", W_INT, ETHR, NULL,
+     F_THREAD, NULL, set_sp_ptr},
     {"volt_set", "an effect", W_INT, EINV, NULL, 0, NULL, set_effect},
     {"volt_set", "an event", W_INT, EINV, NULL, 0, NULL, set_event},
     {"volt_set", "a token", W_INT, EINV, NULL, 0, NULL, set_token},
@@ -262,6 +281,8 @@ static const row rows[] = {
     {"volt_set", "a value of tag 16", W_INT, EINV, NULL, 0, NULL, set_tag16},
     {"volt_set", "a value of tag 32", W_INT, EINV, NULL, 0, NULL, set_tag32},
     {"volt_set", "from another thread", W_INT, ETHR, NULL, F_THREAD, NULL, set_ok},
+    {"volt_set", "inside a computed's function", W_INT, VOLT_EPERM, NULL, 0, p_in_computed_set,
+     peek_inner},
     {"volt_set", "from another runtime's loop thread", W_INT, ETHR, NULL, F_THREAD | F_OTHER_LOOP,
      NULL, set_ok},
     {"volt_get", "NULL node", W_ERR, EINV, NULL, 0, NULL, get_null},
@@ -354,6 +375,8 @@ static const row rows[] = {
     {"volt_ack_ok", "its token disposed", W_INT, ESTL, NULL, 0, p_disposed_token, ack_disposed},
     {"volt_ack_ok", "a join acked twice", W_INT, ESTL, NULL, 0, p_join_acked, ack_join_twice},
     {"volt_ack_ok", "after the close began", W_INT, ECLS, NULL, F_CLOSED, NULL, ack_pending},
+    {"volt_ack_ok", "inside a computed's function", W_INT, VOLT_EPERM, NULL, 0, p_in_computed_ack,
+     peek_inner},
     {"volt_ack_ok", "VOLT_ACK_NONE from another thread", W_INT, EINV, NULL, F_THREAD, NULL, ack_none},
     {"volt_ack_ok", "an id with a NULL runtime from another thread", W_INT, ESTL, NULL, F_THREAD,
      NULL, ack_null_rt},
@@ -367,6 +390,8 @@ static const row rows[] = {
     {"volt_ack_fail", "the next generation", W_INT, ESTL, NULL, 0, NULL, fail_gen_next},
     {"volt_ack_fail", "repeated (acked once already)", W_INT, ESTL, NULL, 0, NULL, fail_used},
     {"volt_ack_fail", "after the close began", W_INT, ECLS, NULL, F_CLOSED, NULL, fail_pending},
+    {"volt_ack_fail", "inside a computed's function", W_INT, VOLT_EPERM, NULL, 0,
+     p_in_computed_fail, peek_inner},
     {"volt_ack_fail", "VOLT_ACK_NONE from another thread", W_INT, EINV, NULL, F_THREAD, NULL,
      fail_none},
     {"volt_ack_fail", "repeated, from another thread (dropped when applied)", W_INT, 0, NULL,
@@ -395,6 +420,10 @@ static const row rows[] = {
     {"volt_emit", "a payload of tag 8", W_INT, EINV, NULL, 0, NULL, emit_tag8},
     {"volt_emit", "a payload of tag 32", W_INT, EINV, NULL, 0, NULL, emit_tag32},
     {"volt_emit", "from another thread", W_INT, ETHR, NULL, F_THREAD, NULL, emit_ok},
+    {"volt_emit", "from another thread, a PTR payload (stays the caller's)", W_INT, ETHR, NULL,
+     F_THREAD, NULL, emit_evp_ptr},
+    {"volt_emit", "inside a computed's function", W_INT, VOLT_EPERM, NULL, 0, p_in_computed_emit,
+     peek_inner},
     {"volt_emit", "from another runtime's loop thread", W_INT, ETHR, NULL, F_THREAD | F_OTHER_LOOP,
      NULL, emit_ok},
     {"volt_emit_async", "NULL node", W_INT, EINV, NULL, 0, NULL, emit_async_null},
@@ -412,6 +441,10 @@ static const row rows[] = {
      emit_async_ok},
     {"volt_emit_async", "its event disposed by the close, from another thread", W_INT, ECLS, NULL,
      F_THREAD | F_HOLD | F_CLOSED, NULL, emit_async_ok},
+    {"volt_emit_async", "its event disposed by the close, a PTR payload (stays the caller's)", W_INT,
+     ECLS, NULL, F_CLOSED, NULL, emit_async_evp_ptr},
+    {"volt_emit_async", "a payload of tag 16, an event with a release hook", W_INT, EINV, NULL, 0,
+     NULL, emit_async_evp_tag},
     /* ---- event sources (volt.h) ---- */
     {"volt_timer_source", "NULL rt", W_NULL, 0, NULL, 0, NULL, timer_null_rt},
     {"volt_timer_source", "a loop-less runtime", W_NULL, 0, NULL, F_LOOPLESS, NULL, timer_ok},
@@ -455,6 +488,8 @@ static const row rows[] = {
     {"volt_dispatch", "a loop-less runtime", W_INT, EINV, NULL, F_LOOPLESS, NULL, dispatch_ok},
     {"volt_dispatch", "after the close began", W_INT, ECLS, NULL, F_CLOSED, NULL, dispatch_ok},
     {"volt_dispatch", "from another thread", W_INT, ETHR, NULL, F_THREAD, NULL, dispatch_ok},
+    {"volt_dispatch", "inside a computed's function", W_INT, VOLT_EPERM, NULL, 0,
+     p_in_computed_dispatch, peek_inner},
     {"volt_dispatch", "from another runtime's loop thread", W_INT, ETHR, NULL,
      F_THREAD | F_OTHER_LOOP, NULL, dispatch_ok},
     {"volt_work_stamp", "NULL work", W_NIL, 0, NULL, 0, NULL, work_stamp_null},
@@ -627,6 +662,27 @@ static void signal_tag8(fx *f, out *o) { o->ptr = volt_signal(f->e.rt, bad_tag(8
 static void signal_tag16(fx *f, out *o) { o->ptr = volt_signal(f->e.rt, bad_tag(16), NULL); }
 static void signal_tag32(fx *f, out *o) { o->ptr = volt_signal(f->e.rt, bad_tag(32), NULL); }
 static void signal_ok(fx *f, out *o) { o->ptr = volt_signal(f->e.rt, volt_int(1), NULL); }
+/* A box handed to a refused call: the caller's still, never released. */
+static volt_val caller_box(fx *f) { return volt_ptr(&f->pool.box[H_BOXES - 1]); }
+static void signal_ptr_null_rt(fx *f, out *o) {
+  volt_opts opts;
+  memset(&opts, 0, sizeof opts);
+  opts.release = h_box_release;
+  opts.ud = &f->pool;
+  o->ptr = volt_signal(NULL, caller_box(f), &opts);
+}
+static void signal_ptr_ok(fx *f, out *o) {
+  volt_opts opts;
+  memset(&opts, 0, sizeof opts);
+  opts.release = h_box_release;
+  opts.ud = &f->pool;
+  o->ptr = volt_signal(f->e.rt, caller_box(f), &opts);
+}
+static void set_computed_ptr(fx *f, out *o) { o->rc = volt_set(f->c, caller_box(f)); }
+static void set_sp_ptr(fx *f, out *o) { o->rc = volt_set(f->sp, caller_box(f)); }
+static void emit_evp_ptr(fx *f, out *o) { o->rc = volt_emit(f->evp, caller_box(f)); }
+static void emit_async_evp_ptr(fx *f, out *o) { o->rc = volt_emit_async(f->evp, caller_box(f)); }
+static void emit_async_evp_tag(fx *f, out *o) { o->rc = volt_emit_async(f->evp, bad_tag(16)); }
 static void computed_null_rt(fx *f, out *o) {
   o->ptr = volt_computed(NULL, stray_compute, f, NULL);
 }
@@ -997,6 +1053,13 @@ static void ainflight_null(fx *f, out *o) {
 static void ainflight_signal(fx *f, out *o) { o->rc = volt_action_in_flight(f->s); }
 static void ainflight_act(fx *f, out *o) { o->rc = volt_action_in_flight(f->act); }
 
+/* A refused call inside a computed's function: the computed (made by the
+ * row's setup, never evaluated) is evaluated by this peek. */
+static void peek_inner(fx *f, out *o) {
+  (void)volt_peek(f->inner);
+  o->rc = f->inner_rc;
+}
+
 /* values and error codes */
 static void val_eq_tag32(fx *f, out *o) {
   (void)f;
@@ -1050,6 +1113,59 @@ static void p_disposed_token(fx *f, out *o) {
   ck_assert(!volt_ack_is_none(f->disposed));
   volt_dispose(tok);
   volt_dispose(ev);
+}
+
+/* Computeds whose functions make a write that is refused there (EPERM). */
+static volt_val in_computed_set(void *ud) {
+  fx *f = ud;
+  f->inner_rc = volt_set(f->s, volt_int(9));
+  return volt_int(0);
+}
+static volt_val in_computed_emit(void *ud) {
+  fx *f = ud;
+  f->inner_rc = volt_emit(f->ev, volt_int(9));
+  return volt_int(0);
+}
+static volt_val in_computed_ack(void *ud) {
+  fx *f = ud;
+  f->inner_rc = volt_ack_ok(f->ack);
+  return volt_int(0);
+}
+static volt_val in_computed_fail(void *ud) {
+  fx *f = ud;
+  f->inner_rc = volt_ack_fail(f->ack, UV_EIO, "inside");
+  return volt_int(0);
+}
+static volt_val in_computed_dispatch(void *ud) {
+  fx *f = ud;
+  f->inner_rc = volt_dispatch(f->ack, stray_work, f);
+  return volt_int(0);
+}
+static void make_inner(fx *f, volt_val (*fn)(void *)) {
+  f->inner_rc = INT_MIN;
+  f->inner = volt_computed(f->e.rt, fn, f, NULL);
+  ck_assert_ptr_nonnull(f->inner);
+  ck_assert_int_eq(f->inner_rc, INT_MIN); /* lazy: not evaluated yet */
+}
+static void p_in_computed_set(fx *f, out *o) {
+  (void)o;
+  make_inner(f, in_computed_set);
+}
+static void p_in_computed_emit(fx *f, out *o) {
+  (void)o;
+  make_inner(f, in_computed_emit);
+}
+static void p_in_computed_ack(fx *f, out *o) {
+  (void)o;
+  make_inner(f, in_computed_ack);
+}
+static void p_in_computed_fail(fx *f, out *o) {
+  (void)o;
+  make_inner(f, in_computed_fail);
+}
+static void p_in_computed_dispatch(fx *f, out *o) {
+  (void)o;
+  make_inner(f, in_computed_dispatch);
 }
 
 /* A stream volt_dump_dot cannot write to. */
@@ -1134,6 +1250,18 @@ static void fx_open(fx *f, const row *r) {
   f->w = volt_watch(f->s, count_watch, f);
   f->sc = volt_scope(f->e.rt, noop, NULL);
   f->ev = volt_event(f->e.rt);
+  h_pool_init(&f->pool);
+  {
+    volt_opts owned;
+    memset(&owned, 0, sizeof owned);
+    owned.release = h_box_release;
+    owned.ud = &f->pool;
+    f->sp = volt_signal(f->e.rt, volt_ptr(h_box_new(&f->pool, 1)), &owned);
+    f->evp = volt_event_opts(f->e.rt, &owned);
+    ck_assert_ptr_nonnull(f->sp);
+    ck_assert_ptr_nonnull(f->evp);
+    ck_assert_int_eq(volt_emit(f->evp, volt_ptr(h_box_new(&f->pool, 2))), 0);
+  }
   ck_assert_ptr_nonnull(f->s);
   ck_assert_ptr_nonnull(f->c);
   ck_assert_ptr_nonnull(f->eff);
@@ -1236,6 +1364,7 @@ typedef struct snap {
   int act_in_flight;
   int64_t ev_r2;
   int tok_r2;
+  int releases;
 } snap;
 
 static void snap_take(fx *f, snap *p) {
@@ -1245,6 +1374,7 @@ static void snap_take(fx *f, snap *p) {
   p->live_blocks = f->e.alloc.live_blocks;
   p->closed = f->e.closed;
   p->errors = f->e.errors;
+  p->releases = f->pool.releases;
   if (f->has_e2) {
     p->ev_r2 = h_int(volt_peek(f->ev_r2));
     p->tok_r2 = volt_token_status(f->tok_r2);
@@ -1301,6 +1431,7 @@ static void snap_expect(int i, const row *r, const char *what, const snap *a, co
   SAME(act_in_flight);
   SAME(ev_r2);
   SAME(tok_r2);
+  SAME(releases);
   ck_assert_msg(volt_ack_eq(a->ack, b->ack) && volt_ack_eq(a->ackb, b->ackb),
                 "row %d (%s: %s): %s: the pending acks changed", i, r->fn, r->input, what);
 }
@@ -1438,6 +1569,14 @@ START_TEST(bad_input_row) {
                 f.e.closed);
   ck_assert_msg(f.stray == 0, "row %d (%s: %s): a callback given to the refused call ran", _i,
                 r->fn, r->input);
+  /* The fixture's boxes were released once each (by the close); the box a
+   * refused call was handed, never. */
+  ck_assert_msg(h_pool_unreleased(&f.pool) == 0 && h_pool_overreleased(&f.pool) == 0 &&
+                    f.pool.bad == 0 && f.pool.box[H_BOXES - 1].released == 0,
+                "row %d (%s: %s): boxes released wrongly (%d unreleased, %d twice, %d foreign, "
+                "the caller's %d times)",
+                _i, r->fn, r->input, h_pool_unreleased(&f.pool), h_pool_overreleased(&f.pool),
+                f.pool.bad, f.pool.box[H_BOXES - 1].released);
 }
 END_TEST
 
