@@ -199,8 +199,12 @@ int volt_rt_acquire(volt_rt *rt) {
 void volt_rt_release(volt_rt *rt) {
   if (!rt) return;
   int held = atomic_load(&rt->acquired);
-  while (held > 0 && !atomic_compare_exchange_weak(&rt->acquired, &held, held - 1)) {
-  }
+  do {
+    /* No hold outstanding: a release without its acquire drops nothing
+     * (it would otherwise drop the loop side's reference and free the
+     * runtime under it). */
+    if (held <= 0) return;
+  } while (!atomic_compare_exchange_weak(&rt->acquired, &held, held - 1));
   if (held == 1) volt__inbox_wake(rt); /* the last hold: the loop may let go */
   rt_unref(rt);
 }

@@ -162,7 +162,12 @@ bool volt__store_slow(volt__core *c, volt_node *n, volt_val v) {
 /* The stored value as the layers that own it see it (with ownership). */
 volt_val volt__stored(const volt_node *n) { return stored(n); }
 
-volt_rt *volt_node_rt(volt_node *n) { return n ? (volt_rt *)(void *)volt__core_of(n) : NULL; }
+volt_rt *volt_node_rt(volt_node *n) {
+  /* Off the node's loop thread NULL, as every loop-only call answers there
+   * (on another runtime's loop thread volt__core_of finds a runtime). */
+  volt__core *c = n ? volt__core_of(n) : NULL;
+  return volt__on_loop(c) ? (volt_rt *)(void *)c : NULL;
+}
 
 const char *volt_node_name(volt_node *n) {
   volt__core *c = volt__live(n);

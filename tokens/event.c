@@ -184,9 +184,11 @@ static void drop_posted(volt__msg *m) {
 int volt_emit_async(volt_node *ev, volt_val payload) {
   if (!ev || !volt__val_ok(payload)) return VOLT_EINVAL;
   /* On the event's own loop thread, a disposed event is refused before its
-   * record (perhaps freed with it) is read. */
+   * record (perhaps freed with it) is read: VOLT_ECLOSING when the close
+   * disposed it (as another thread is told), VOLT_EINVAL otherwise. */
   volt__core *lc = volt__core_of(ev); /* NULL off every loop thread */
-  if (volt__on_loop(lc) && (ev->flags & VOLT__F_DISPOSED)) return VOLT_EINVAL;
+  if (volt__on_loop(lc) && (ev->flags & VOLT__F_DISPOSED))
+    return lc->closing ? VOLT_ECLOSING : VOLT_EINVAL;
   /* Elsewhere only fields written once, when the event was made, are read:
    * the loop thread keeps writing the flags word. */
   if (ev->u.f.fn.run != event_mark) return VOLT_EINVAL;

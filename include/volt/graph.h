@@ -58,8 +58,9 @@ typedef struct volt_config {
 } volt_config;
 
 /* Runs a flush now: effects and watchers whose sources changed run until the
- * graph settles. Returns 0, VOLT_ELOOP when stopped at the cap, or
- * VOLT_ETHREAD. Inside a running flush it does nothing and returns 0. */
+ * graph settles. Returns 0, VOLT_ELOOP when stopped at the cap, VOLT_EINVAL
+ * (NULL rt) or VOLT_ETHREAD. Inside a running flush it does nothing and
+ * returns 0. */
 VOLT_EXTERN int volt_flush(volt_rt *rt);
 
 /* The memory model. Every node (signal, computed, effect, watcher, event,
@@ -145,8 +146,9 @@ VOLT_EXTERN volt_val volt_get(volt_node *n);
 VOLT_EXTERN volt_val volt_peek(volt_node *n);
 
 /* Batches nest; effects and watchers run when the outermost batch ends.
- * begin returns 0 or VOLT_ETHREAD; end returns the flush's result (0,
- * VOLT_ELOOP) or VOLT_EINVAL when no batch is open. */
+ * begin returns 0, VOLT_EINVAL (NULL rt) or VOLT_ETHREAD; end returns the
+ * flush's result (0, VOLT_ELOOP), VOLT_EINVAL when no batch is open or rt
+ * is NULL, or VOLT_ETHREAD. */
 VOLT_EXTERN int volt_batch_begin(volt_rt *rt);
 VOLT_EXTERN int volt_batch_end(volt_rt *rt);
 
@@ -175,7 +177,7 @@ VOLT_EXTERN void volt_dispose(volt_node *n);
 /* Loop thread. The runtime a node belongs to (it is found through the
  * node's flags word, which the loop thread writes: another thread that needs
  * the runtime should be handed the volt_rt pointer, kept alive with
- * volt_rt_acquire). NULL for NULL. */
+ * volt_rt_acquire). NULL for NULL, and from any other thread. */
 VOLT_EXTERN volt_rt *volt_node_rt(volt_node *n);
 /* The node's name ("" when it has none). The string is owned by the node. */
 VOLT_EXTERN const char *volt_node_name(volt_node *n);

@@ -37,8 +37,9 @@ extern "C" {
 /* Any thread. A static English sentence for `code` ("unknown error" for codes
  * neither volt nor libuv knows). Never NULL; the caller does not free it. */
 VOLT_EXTERN const char *volt_strerror(int code);
-/* Any thread. The symbolic name of `code` ("VOLT_ESTALE", "ENOENT", ...).
- * Never NULL; the caller does not free it. */
+/* Any thread. The symbolic name of `code` ("VOLT_ESTALE", "ENOENT", ...;
+ * "OK" for 0, "UNKNOWN" for codes neither volt nor libuv knows). Never
+ * NULL; the caller does not free it. */
 VOLT_EXTERN const char *volt_err_name(int code);
 
 typedef enum volt_tag_t {
@@ -127,7 +128,8 @@ static inline const char *volt_err_msg(volt_val v) {
 
 /* Any thread. The default equality: same tag and payload; NUM compares with
  * ==, except that every NaN equals every NaN; PTR compares pointers; ERR
- * compares code and message text. */
+ * compares code and message text. A value whose tag is not a volt_tag_t
+ * equals nothing, itself included. */
 VOLT_EXTERN bool volt_val_eq(volt_val a, volt_val b);
 
 #ifdef __cplusplus

@@ -65,7 +65,8 @@ VOLT_EXTERN void volt_rt_close(volt_rt *rt, void (*on_closed)(void *ud), void *u
 VOLT_EXTERN int volt_rt_acquire(volt_rt *rt);
 /* Any thread. Drops a reference taken by volt_rt_acquire; when the last one
  * goes, the loop is no longer held (after everything the threads queued
- * before their release has been applied). */
+ * before their release has been applied). NULL, or no hold outstanding (a
+ * release without its acquire): nothing. */
 VOLT_EXTERN void volt_rt_release(volt_rt *rt);
 
 /* The loop the runtime was created on (NULL for loop-less). Any thread. */
