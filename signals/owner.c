@@ -287,7 +287,18 @@ void volt_dispose(volt_node *n) {
   volt__maybe_flush(c);
 }
 
-volt__kind volt__scope_kind = {.name = "scope"};
+/* A scope's body reads are tracked by the scope, and the scope is a
+ * dependency of whatever was tracking where it was made (alien-signals'
+ * effectScope): a mark passes through it, and a check walk that finds one of
+ * its reads changed calls this: the tracker re-runs (and so disposes the
+ * scope and makes a new one). */
+static bool scope_update(volt__core *c, volt_node *n) {
+  (void)c;
+  n->flags &= ~(VOLT__F_DIRTY | VOLT__F_PENDING);
+  return true;
+}
+
+volt__kind volt__scope_kind = {.name = "scope", .update = scope_update};
 
 volt_node *volt_scope(volt_rt *rt, void (*fn)(void *ud), void *ud) {
   if (!rt || !fn) return NULL;
@@ -299,9 +310,15 @@ volt_node *volt_scope(volt_rt *rt, void (*fn)(void *ud), void *ud) {
     volt__dispose(c, n);
     return NULL;
   }
+  /* Made where reads are tracked, the tracker reads the scope (as a read
+   * of a computed would) and the scope tracks its body's reads. Elsewhere
+   * nothing could hear of a change through the scope: its body runs
+   * untracked and makes no edges. */
+  volt_node *tracker = c->cx.tracker;
+  volt__track(c, n);
   volt__context saved;
   bool open = c->depth == c->open; /* nothing below but such bodies */
-  volt__enter(c, &saved, (volt__context){NULL, n, c->cx.computing});
+  volt__enter(c, &saved, (volt__context){tracker ? n : NULL, n, c->cx.computing});
   c->open += open;
   n->flags |= VOLT__F_RUNNING;
   fn(ud);
@@ -309,6 +326,14 @@ volt_node *volt_scope(volt_rt *rt, void (*fn)(void *ud), void *ud) {
   c->open -= open;
   volt__leave(c, &saved);
   volt__run_ended(c, n);
+  if (!(n->flags & VOLT__F_DISPOSED)) {
+    volt__trim(c, n);
+    /* A read of the body that could not be recorded is one the tracker
+     * missed: it handles it as its own (an effect runs again). */
+    if ((n->flags & VOLT__F_LOST) && tracker && !(tracker->flags & VOLT__F_DISPOSED))
+      tracker->flags |= VOLT__F_LOST;
+    n->flags &= ~VOLT__F_LOST;
+  }
   return volt__constructed(c, n); /* what the body queued */
 }
 

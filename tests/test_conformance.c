@@ -26,7 +26,7 @@
  *  - [BY DESIGN: ...]: volt's documented semantics differ on purpose
  *    (writes in computeds return VOLT_EPERM; writes inside an effect join
  *    the current flush, guide §5; an effect re-runs after writing what it
- *    read, §8; scopes run untracked, §17 item 10; NaN equals NaN, §2; no
+ *    read, §8; NaN equals NaN, §2; no
  *    trigger() and no writable computeds). The case asserts volt's
  *    behaviour; its comment says what upstream expects.
  *  - [adapted]: upstream's shape needs something C has no equivalent for
@@ -187,7 +187,6 @@
  *        [BY DESIGN: writes in an effect join the flush (guide §5)]
  *    al_scope_inner_reads_tracked_by_outer
  *        should track signal updates in an inner scope when accessed by an outer effect
- *        [BY DESIGN: scopes run untracked (guide §17.10)]
  *    al_scope_dispose_runs_child_cleanup
  *        scope dispose runs child effect cleanup
  *    al_scope_sibling_cleanup_lifo
@@ -224,13 +223,10 @@
  *  alien_issues: (alien-signals tests/issue_*.spec.ts)
  *    al_issue105_nested_scope_links
  *        #105 signal and computed should link to the same node in effectScope
- *        [BY DESIGN: scopes run untracked (§17.10)]
  *    al_issue105_signal_and_computed_through_scope
  *        #105 effect should respond to both signal and computed changes through scope
- *        [BY DESIGN: §17.10]
  *    al_issue105_scope_consecutive_updates
  *        #105 scope should respond to consecutive signal updates
- *        [BY DESIGN: §17.10]
  *    al_issue105_computed_in_scope_caches
  *        #105 computed in standalone scope should cache and clean up
  *    al_issue109_dispose_in_computed_update
@@ -1302,9 +1298,8 @@ START_TEST(al_scope_dispose_inner_effects_in_effect) {
 }
 END_TEST
 
-/* volt differs by design: volt_scope runs its function untracked (guide
- * §17 item 10), so the outer effect does not depend on what the scope's
- * body read; upstream expects the outer effect to re-run. */
+/* What a scope's body reads, the effect that made the scope depends on
+ * (through the scope): the outer effect re-runs. */
 static void tr_scope_body(void *ud) {
   (void)ud;
   volt_get(X.a);
@@ -1320,7 +1315,7 @@ START_TEST(al_scope_inner_reads_tracked_by_outer) {
   eff(tr_outer);
   ck_assert_int_eq(X.n1, 1);
   SET(X.a, 2);
-  ck_assert_int_eq(X.n1, 1); /* upstream: 2 */
+  ck_assert_int_eq(X.n1, 2);
   CLOSE();
 }
 END_TEST
@@ -1585,9 +1580,8 @@ END_TEST
  * alien-signals: tests/issue_*.spec.ts
  * ======================================================================== */
 
-/* #105: reads inside (nested) scopes inside an effect.
- * volt differs by design (guide §17 item 10): scopes run untracked, so the
- * effect does not re-run; upstream expects it to. */
+/* #105: reads inside (nested) scopes inside an effect: the effect re-runs
+ * when one of them changes (the scope passes the change on). */
 static volt_val zero_fn(void *ud) {
   (void)ud;
   return volt_int(0);
@@ -1613,7 +1607,7 @@ START_TEST(al_issue105_nested_scope_links) {
   eff(i105_fx);
   ck_assert_int_eq(X.n1, 1);
   SET(X.a, pk(X.a) + 1);
-  ck_assert_int_eq(X.n1, 1); /* upstream: 2 */
+  ck_assert_int_eq(X.n1, 2);
   CLOSE();
 }
 END_TEST
@@ -1629,7 +1623,7 @@ START_TEST(al_issue105_signal_and_computed_through_scope) {
   effu(i105_fx, (void *)1);
   ck_assert_int_eq(X.n1, 1);
   SET(X.a, 1);
-  ck_assert_int_eq(X.n1, 1); /* upstream: 2 */
+  ck_assert_int_eq(X.n1, 2);
   CLOSE();
 }
 END_TEST
@@ -1649,8 +1643,9 @@ START_TEST(al_issue105_scope_consecutive_updates) {
   eff(i105c_fx);
   ck_assert_int_eq(X.n1, 1);
   SET(X.a, 1);
+  ck_assert_int_eq(X.n1, 2);
   SET(X.a, 2);
-  ck_assert_int_eq(X.n1, 1); /* upstream: 2, then 3 */
+  ck_assert_int_eq(X.n1, 3);
   CLOSE();
 }
 END_TEST

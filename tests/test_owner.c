@@ -16,6 +16,8 @@
  *    computed_owns_children_and_cleanups       a computed owns what its fn makes and cleanups
  *    owner_with_children_on_some_runs          children or cleanups on some runs only
  *    scope_disposes_subtree                    volt_scope owns its subtree; a scope in an effect
+ *    scope_reads_count_where_it_was_made       in an effect a scope's reads re-run it; at top
+ *                                              level or in volt_untrack they make no edge
  *  cleanups:
  *    cleanup_order                             cleanups LIFO at re-run and dispose; root at close
  *    cleanups_untracked_and_unowned            cleanups read untracked and create unowned
@@ -277,7 +279,8 @@ static void scp_fn(void *ud) {
   ck_assert_int_eq(volt_on_cleanup(rt, scp_push2, p), 0);
 }
 
-/* a scope made inside an effect: untracked, owned by the effect */
+/* a scope made inside an effect: owned by the effect, which depends on what
+ * the scope's body reads (through the scope) */
 typedef struct scp2 {
   volt_node *a, *b;
   int runs, scope_runs, cleanups;
@@ -336,15 +339,77 @@ START_TEST(scope_disposes_subtree) {
   ck_assert_ptr_nonnull(volt_effect(e.rt, scp2_eff, &q));
   ck_assert_int_eq(q.scope_runs, 1);
   ck_assert_int_eq(volt_set(q.b, volt_int(1)), 0); /* read inside the scope */
-  ck_assert_int_eq(q.runs, 1);
-  ck_assert_int_eq(q.scope_runs, 1);
-  ck_assert_int_eq(volt_set(q.a, volt_int(1)), 0);
   ck_assert_int_eq(q.runs, 2);
   ck_assert_int_eq(q.cleanups, 1); /* old scope disposed with the re-run */
   ck_assert_int_eq(q.scope_runs, 2);
+  ck_assert_int_eq(volt_set(q.b, volt_int(1)), 0); /* the same value: nothing */
+  ck_assert_int_eq(q.runs, 2);
+  ck_assert_int_eq(volt_set(q.a, volt_int(1)), 0);
+  ck_assert_int_eq(q.runs, 3);
+  ck_assert_int_eq(q.cleanups, 2);
+  ck_assert_int_eq(q.scope_runs, 3);
   volt_dispose(NULL); /* nothing */
   h_env_close(&e);
-  ck_assert_int_eq(q.cleanups, 2);
+  ck_assert_int_eq(q.cleanups, 3);
+}
+END_TEST
+
+/* Where a scope's reads count: made in an effect, they are the effect's
+ * (through the scope); made at top level or inside volt_untrack, they make
+ * no edge and re-run nothing. */
+typedef struct sct {
+  volt_rt *rt;
+  volt_node *a;
+  int runs, body_runs;
+  bool untracked;
+} sct;
+
+static void sct_body(void *ud) {
+  sct *p = ud;
+  p->body_runs++;
+  (void)volt_get(p->a);
+}
+static void sct_make(void *ud) {
+  sct *p = ud;
+  ck_assert_ptr_nonnull(volt_scope(p->rt, sct_body, p));
+}
+static void sct_eff(void *ud) {
+  sct *p = ud;
+  p->runs++;
+  if (p->untracked)
+    volt_untrack(p->rt, sct_make, p);
+  else
+    sct_make(p);
+}
+
+START_TEST(scope_reads_count_where_it_was_made) {
+  h_env e;
+  ENV_OPEN(e);
+  sct p = {e.rt, NULL, 0, 0, _i == 1};
+  p.a = volt_signal(e.rt, volt_int(0), NULL);
+  size_t edges0 = h_stats(e.rt).edges;
+  if (_i == 2) {
+    /* top level: untracked, no edge */
+    volt_node *sc = volt_scope(e.rt, sct_body, &p);
+    ck_assert_ptr_nonnull(sc);
+    ck_assert_uint_eq(h_stats(e.rt).edges, edges0);
+    ck_assert_int_eq(volt_set(p.a, volt_int(1)), 0);
+    ck_assert_int_eq(p.body_runs, 1);
+    volt_dispose(sc);
+  } else {
+    ck_assert_ptr_nonnull(volt_effect(e.rt, sct_eff, &p));
+    ck_assert_int_eq(p.runs, 1);
+    /* tracked: a -> scope -> effect; untracked: none */
+    ck_assert_uint_eq(h_stats(e.rt).edges, edges0 + (_i == 0 ? 2 : 0));
+    ck_assert_int_eq(volt_set(p.a, volt_int(1)), 0);
+    ck_assert_int_eq(p.runs, _i == 0 ? 2 : 1);
+    ck_assert_int_eq(p.body_runs, _i == 0 ? 2 : 1);
+    ck_assert_int_eq(volt_set(p.a, volt_int(1)), 0); /* the same value */
+    ck_assert_int_eq(p.runs, _i == 0 ? 2 : 1);
+    /* the old scope went with the re-run: still one scope, two edges */
+    ck_assert_uint_eq(h_stats(e.rt).edges, edges0 + (_i == 0 ? 2 : 0));
+  }
+  h_env_close(&e);
 }
 END_TEST
 
@@ -877,6 +942,7 @@ static Suite *owner_suite(void) {
   tcase_add_loop_test(tc, computed_owns_children_and_cleanups, 0, 2);
   tcase_add_loop_test(tc, owner_with_children_on_some_runs, 0, 2);
   tcase_add_loop_test(tc, scope_disposes_subtree, 0, 2);
+  tcase_add_loop_test(tc, scope_reads_count_where_it_was_made, 0, 3);
 
   tc = h_tcase(s, "cleanups");
   tcase_add_loop_test(tc, cleanup_order, 0, 2);

@@ -160,8 +160,11 @@ VOLT_EXTERN volt_watcher *volt_watch(volt_node *n, volt_watch_fn cb, void *ud);
 /* Stops and frees a watcher. 0, VOLT_EINVAL or VOLT_ETHREAD. */
 VOLT_EXTERN int volt_unwatch(volt_watcher *w);
 
-/* Runs fn(ud) once, untracked, with a new owner, and returns that owner:
- * everything fn creates belongs to it until volt_dispose(scope). */
+/* Runs fn(ud) once with a new owner, and returns that owner: everything fn
+ * creates belongs to it until volt_dispose(scope). Made inside an effect's
+ * or computed's function, the scope passes on what fn reads: that effect or
+ * computed runs again when one of those values changes. Made anywhere else,
+ * fn runs untracked. */
 VOLT_EXTERN volt_node *volt_scope(volt_rt *rt, void (*fn)(void *ud), void *ud);
 
 /* Registers fn(ud) on the current owner (the running effect, computed or
