@@ -53,6 +53,13 @@
  *                                         leaves: it drops its dependencies
  *                                         (bug 10)
  *  unobserved:unobserved_chain_unlinks    the same down a chain (bug 10)
+ *  unobserved:orphan_child_cleanup_writes an orphaned computed's child goes; its
+ *                                         cleanup's write reaches an effect
+ *  unobserved:orphan_child_cleanup_disposes_orphan
+ *                                         ... the cleanup disposes the orphan
+ *  unobserved:orphan_reset_during_check_walk
+ *                                         the orphan is reset inside a flush's
+ *                                         check walk (a dependency switch)
  *  memory:burst_memory_returned           memory of a disposed burst comes back
  *                                         (bug 11)
  *  memory:wide_dispose_newest_first       disposing a wide node's dependencies
@@ -1177,6 +1184,136 @@ static volt_val lin10_fn(void *ud) {
   return volt_int(l->k * volt_as_int(v));
 }
 
+/* An orphaned computed disposes what its last run made (guide item 8); the
+ * children's cleanups are user code run from the middle of an unlink:
+ * a computed `c` makes a child effect whose cleanup writes `w` (or disposes
+ * `c` itself, per `mode`); an effect `g` reads `c`; another effect `f`
+ * reads `w`. Disposing `g` orphans `c`: the child goes, its cleanup runs
+ * once, and f sees the write before volt_dispose returns (mode 0); or c is
+ * gone and nothing else is (mode 1). */
+typedef struct orph {
+  volt_rt *rt;
+  volt_node *w, *c;
+  int mode, made, cleanups;
+} orph;
+
+static void orph_cleanup(void *ud) {
+  orph *o = ud;
+  o->cleanups++;
+  if (o->mode == 0)
+    ck_assert_int_eq(volt_set(o->w, volt_int(42)), 0);
+  else
+    volt_dispose(o->c);
+}
+static void orph_child(void *ud) {
+  orph *o = ud;
+  ck_assert_int_eq(volt_on_cleanup(o->rt, orph_cleanup, o), 0);
+}
+static volt_val orph_fn(void *ud) {
+  orph *o = ud;
+  o->made++;
+  ck_assert_ptr_nonnull(volt_effect(o->rt, orph_child, o));
+  return volt_int(7);
+}
+
+static void orphan_child_cleanup(int _i, int mode) {
+  h_env e;
+  orph o = {0};
+  rd1 f, g;
+  memset(&f, 0, sizeof f);
+  memset(&g, 0, sizeof g);
+  ENV_OPEN(e);
+  o.rt = e.rt;
+  o.mode = mode;
+  o.w = volt_signal(e.rt, volt_int(0), NULL);
+  o.c = volt_computed(e.rt, orph_fn, &o, NULL);
+  f.src = o.w;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, rd1_fn, &f));
+  g.src = o.c;
+  volt_node *ge = volt_effect(e.rt, rd1_fn, &g);
+  ck_assert_ptr_nonnull(ge);
+  ck_assert_int_eq(g.i, 7);
+  ck_assert_int_eq(o.made, 1);
+  size_t live = h_stats(e.rt).live_nodes; /* w, c, the child, f, g */
+  volt_dispose(ge);
+  ck_assert_int_eq(o.cleanups, 1);
+  if (mode == 0) {
+    ck_assert_int_eq(f.i, 42);
+    ck_assert_int_eq(f.runs, 2);
+    ck_assert_uint_eq(h_stats(e.rt).live_nodes, live - 2); /* the child and g */
+    /* Read again, c runs again and makes a new child. */
+    ck_assert_int_eq(h_int(volt_get(o.c)), 7);
+    ck_assert_int_eq(o.made, 2);
+    ck_assert_uint_eq(h_stats(e.rt).live_nodes, live - 1);
+  } else {
+    ck_assert_uint_eq(h_stats(e.rt).live_nodes, live - 3); /* and c */
+  }
+  h_env_close(&e);
+  ck_assert_int_eq(o.cleanups, mode == 0 ? 2 : 1);
+}
+
+START_TEST(orphan_child_cleanup_writes) { orphan_child_cleanup(_i, 0); }
+END_TEST
+START_TEST(orphan_child_cleanup_disposes_orphan) { orphan_child_cleanup(_i, 1); }
+END_TEST
+
+/* The same reset during a flush's check walk: x reads b (a computed making
+ * a child effect whose cleanup writes w) until `flag` switches it to a; the
+ * walk re-evaluates x, its trim drops b, b is orphaned and reset inside the
+ * walk. The write reaches f in the same volt_set. */
+typedef struct orw {
+  volt_rt *rt;
+  volt_node *flag, *a, *b, *w;
+  int cleanups;
+} orw;
+
+static void orw_cleanup(void *ud) {
+  orw *o = ud;
+  o->cleanups++;
+  ck_assert_int_eq(volt_set(o->w, volt_int(5)), 0);
+}
+static void orw_child(void *ud) {
+  orw *o = ud;
+  ck_assert_int_eq(volt_on_cleanup(o->rt, orw_cleanup, o), 0);
+}
+static volt_val orw_b(void *ud) {
+  orw *o = ud;
+  ck_assert_ptr_nonnull(volt_effect(o->rt, orw_child, o));
+  return volt_int(2);
+}
+static volt_val orw_x(void *ud) {
+  orw *o = ud;
+  return volt_get(volt_as_bool(volt_get(o->flag)) ? o->a : o->b);
+}
+
+START_TEST(orphan_reset_during_check_walk) {
+  h_env e;
+  orw o = {0};
+  rd1 f, xr;
+  memset(&f, 0, sizeof f);
+  memset(&xr, 0, sizeof xr);
+  ENV_OPEN(e);
+  o.rt = e.rt;
+  o.flag = volt_signal(e.rt, volt_bool(false), NULL);
+  o.a = volt_signal(e.rt, volt_int(1), NULL);
+  o.w = volt_signal(e.rt, volt_int(0), NULL);
+  o.b = volt_computed(e.rt, orw_b, &o, NULL);
+  volt_node *x = volt_computed(e.rt, orw_x, &o, NULL);
+  f.src = o.w;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, rd1_fn, &f));
+  xr.src = x;
+  ck_assert_ptr_nonnull(volt_effect(e.rt, rd1_fn, &xr));
+  ck_assert_int_eq(xr.i, 2);
+  ck_assert_int_eq(volt_set(o.flag, volt_bool(true)), 0);
+  ck_assert_int_eq(xr.i, 1);
+  ck_assert_int_eq(o.cleanups, 1);
+  ck_assert_int_eq(f.i, 5);
+  ck_assert_int_eq(f.runs, 2);
+  h_env_close(&e);
+  ck_assert_int_eq(o.cleanups, 1);
+}
+END_TEST
+
 /* Peer semantics (alien-signals, Preact, TC39; docs/guide.md): when the
  * last subscriber of a computed leaves, the computed drops its own dependency edges,
  * transitively, so `unwatched` fires down to the sources; it re-evaluates
@@ -1502,6 +1639,9 @@ static Suite *reentry_suite(void) {
   tc = h_tcase(s, "unobserved");
   tcase_add_loop_test(tc, unobserved_computed_unlinks, 0, 2);
   tcase_add_loop_test(tc, unobserved_chain_unlinks, 0, 2);
+  tcase_add_loop_test(tc, orphan_child_cleanup_writes, 0, 2);
+  tcase_add_loop_test(tc, orphan_child_cleanup_disposes_orphan, 0, 2);
+  tcase_add_loop_test(tc, orphan_reset_during_check_walk, 0, 2);
 
   tc = h_tcase(s, "memory");
   tcase_add_loop_test(tc, burst_memory_returned, 0, 2);
